@@ -1,0 +1,39 @@
+"""Admin for members: find a reader by email, see their account, edit staff rights."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+
+from accounts.models import User
+
+
+class MemberCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+
+class MemberChangeForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = MemberChangeForm
+    add_form = MemberCreationForm
+    ordering = ("-date_joined",)
+    list_display = ("email", "full_name", "date_joined", "trial_used_at", "is_staff", "is_active")
+    list_filter = ("is_staff", "is_superuser", "is_active")
+    search_fields = ("email", "full_name")
+    readonly_fields = ("date_joined", "last_login", "trial_used_at")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("full_name", "date_joined", "last_login", "trial_used_at")}),
+        (
+            "Permissions",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)

@@ -1,0 +1,266 @@
+"""Titles, articles, plans, trials and entitlements: who may read what, and until when."""
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Title(models.Model):
+    """A publication in the catalogue (a newspaper or magazine)."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    publisher = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    is_premium = models.BooleanField(
+        "premium", default=True, help_text="Premium titles need a membership to read."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def lead_from_body(body: str) -> str:
+    """Return the body's first non-empty paragraph."""
+    for paragraph in body.replace("\r\n", "\n").split("\n\n"):
+        if paragraph.strip():
+            return paragraph.strip()
+    return ""
+
+
+class Article(models.Model):
+    """One article of a title. Its ``lead`` is what a reader without access sees."""
+
+    title = models.ForeignKey(Title, on_delete=models.PROTECT, related_name="articles")
+    headline = models.CharField(max_length=300)
+    standfirst = models.TextField(blank=True, help_text="The summary under the headline.")
+    lead = models.TextField(
+        blank=True,
+        help_text="The opening paragraph shown above the paywall. "
+        "Left empty, it is filled from the body's first paragraph.",
+    )
+    body = models.TextField(help_text="The full text; paragraphs separated by a blank line.")
+    author = models.CharField(max_length=200, blank=True)
+    section = models.CharField(max_length=100, blank=True)
+    published_at = models.DateTimeField(default=timezone.now, db_index=True)
+    is_free = models.BooleanField(
+        "free to read", default=False, help_text="Free articles are open to everyone."
+    )
+
+    class Meta:
+        ordering = ("-published_at", "-id")
+        indexes = [models.Index(fields=["title", "-published_at"], name="article_title_recent")]
+
+    def __str__(self) -> str:
+        return self.headline
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.lead.strip():
+            self.lead = lead_from_body(self.body)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("membership:article-detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_open(self) -> bool:
+        """Whether anyone may read it: a free article or an article of a free title."""
+        return self.is_free or not self.title.is_premium
+
+
+class Plan(models.Model):
+    """A membership a reader can buy, monthly or yearly."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    monthly_amount = models.PositiveIntegerField(
+        help_text="Price per month in minor units (pence, cents)."
+    )
+    yearly_amount = models.PositiveIntegerField(
+        help_text="Price per year in minor units (pence, cents)."
+    )
+    currency = models.CharField(max_length=3, default="gbp")
+    trial_days = models.PositiveSmallIntegerField(default=14)
+    all_titles = models.BooleanField(
+        "covers every premium title",
+        default=True,
+        help_text="Untick to choose the titles this plan covers.",
+    )
+    titles = models.ManyToManyField(Title, blank=True, related_name="plans")
+    is_active = models.BooleanField("on sale", default=True)
+    display_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("display_order", "monthly_amount")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TrialKind(models.TextChoices):
+    CARDLESS = "cardless", "Free trial, no card"
+    CARD = "card", "Card trial through Stripe"
+
+
+class TrialStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    ENDED = "ended", "Ended"
+
+
+class Trial(models.Model):
+    """One person's one free trial.
+
+    ``email_hash`` (an HMAC of the normalised address, never the address) stays after the
+    account is deleted, so the same person cannot start a second trial by signing up again.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="trial",
+    )
+    email_hash = models.CharField(max_length=64, unique=True, editable=False)
+    kind = models.CharField(max_length=16, choices=TrialKind.choices, default=TrialKind.CARDLESS)
+    status = models.CharField(
+        max_length=16, choices=TrialStatus.choices, default=TrialStatus.ACTIVE
+    )
+    started_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_email_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["ends_at"],
+                name="trial_active_by_end",
+                condition=Q(status="active"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Trial #{self.pk} ({self.status}, ends {self.ends_at:%Y-%m-%d %H:%M})"
+
+
+class TrialEvent(models.Model):
+    """Append-only history of a trial."""
+
+    class Kind(models.TextChoices):
+        STARTED = "started", "Started"
+        REMINDED = "reminded", "Reminder sent"
+        ENDED = "ended", "Ended"
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class EntitlementSource(models.TextChoices):
+    TRIAL = "trial", "Free trial"
+    SUBSCRIPTION = "subscription", "Subscription"
+    COMP = "comp", "Complimentary"
+    GIFT = "gift", "Gift"
+
+
+class EntitlementQuerySet(models.QuerySet["Entitlement"]):
+    def live(self, at: Any = None) -> "EntitlementQuerySet":
+        """Entitlements whose window contains ``at`` (now by default)."""
+        moment = at or timezone.now()
+        return self.filter(starts_at__lte=moment, ends_at__gt=moment)
+
+    def covering(self, title_id: int) -> "EntitlementQuerySet":
+        """Entitlements that cover the title: all titles, or this one among theirs."""
+        return self.filter(Q(all_titles=True) | Q(titles__id=title_id))
+
+
+class Entitlement(models.Model):
+    """The right of one reader to read premium titles from ``starts_at`` until ``ends_at``.
+
+    Access ends at ``ends_at`` by itself: the paywall compares it with the clock, so no
+    task has to run for a window to close. Revoking moves ``ends_at`` to the moment of
+    revocation and records ``revoked_at``. Written only through membership's services.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="entitlements"
+    )
+    source = models.CharField(max_length=16, choices=EntitlementSource.choices)
+    all_titles = models.BooleanField(default=True)
+    titles = models.ManyToManyField(Title, blank=True, related_name="entitlements")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reference = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="What created it: a trial, a Stripe subscription id, an admin's grant.",
+    )
+    note = models.TextField(blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EntitlementQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "ends_at"], name="entitlement_user_end"),
+            models.Index(fields=["source", "reference"], name="entitlement_source_ref"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gte=models.F("starts_at")), name="entitlement_window_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} until {self.ends_at:%Y-%m-%d %H:%M}"
+
+    def is_live(self, at: Any = None) -> bool:
+        moment = at or timezone.now()
+        return self.starts_at <= moment < self.ends_at
+
+
+class EntitlementEvent(models.Model):
+    """Append-only history of an entitlement: granted, changed, revoked."""
+
+    class Kind(models.TextChoices):
+        GRANTED = "granted", "Granted"
+        CHANGED = "changed", "Changed"
+        REVOKED = "revoked", "Revoked"
+
+    entitlement = models.ForeignKey(Entitlement, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    data = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
