@@ -1,0 +1,120 @@
+"""article_access and reader_coverage: who may read what, and the reason given."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.contrib.auth.models import AnonymousUser
+
+from membership.access import AccessReason, article_access, reader_coverage
+from membership.services import comp_grant, entitlement_grant, entitlement_revoke, trial_start
+from tests.factories import ArticleFactory, TitleFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
+
+
+def decide(reader, article):  # type: ignore[no-untyped-def]
+    decision = article_access(reader=reader, article=article)
+    return decision.granted, decision.reason
+
+
+def test_free_articles_and_free_titles_are_open_to_anonymous_readers() -> None:
+    free_article = ArticleFactory(is_free=True)
+    free_title_article = ArticleFactory(title=TitleFactory(is_premium=False))
+
+    assert decide(AnonymousUser(), free_article) == (True, AccessReason.FREE_ARTICLE)
+    assert decide(None, free_title_article) == (True, AccessReason.FREE_ARTICLE)
+
+
+def test_anonymous_reader_is_asked_to_sign_up() -> None:
+    assert decide(AnonymousUser(), ArticleFactory()) == (False, AccessReason.SIGN_UP)
+
+
+def test_signed_in_reader_who_never_trialled_is_offered_the_trial() -> None:
+    assert decide(UserFactory(), ArticleFactory()) == (False, AccessReason.START_TRIAL)
+
+
+def test_subscription_outranks_a_trial_in_the_reason() -> None:
+    reader = UserFactory()
+    trial_start(user=reader)
+    entitlement_grant(
+        user=reader, source="subscription", ends_at=datetime.now(UTC) + timedelta(days=30)
+    )
+
+    assert decide(reader, ArticleFactory()) == (True, AccessReason.SUBSCRIPTION)
+
+
+def test_comp_for_some_titles_opens_only_those_titles() -> None:
+    editor = UserFactory(is_staff=True)
+    reader = UserFactory()
+    covered, other = TitleFactory(), TitleFactory()
+    comp_grant(
+        user=reader,
+        titles=[covered],
+        ends_at=datetime.now(UTC) + timedelta(days=7),
+        note="Press pass",
+        actor=editor,
+    )
+
+    assert decide(reader, ArticleFactory(title=covered)) == (True, AccessReason.COMP)
+    assert decide(reader, ArticleFactory(title=other)) == (False, AccessReason.START_TRIAL)
+
+
+def test_revoked_comp_stops_access_at_once() -> None:
+    reader = UserFactory()
+    comp = comp_grant(
+        user=reader, ends_at=datetime.now(UTC) + timedelta(days=7), note="x", actor=None
+    )
+    article = ArticleFactory()
+    assert decide(reader, article)[0] is True
+
+    entitlement_revoke(entitlement=comp)
+
+    assert decide(reader, article) == (False, AccessReason.START_TRIAL)
+
+
+def test_a_window_that_has_not_begun_does_not_open_anything() -> None:
+    reader = UserFactory()
+    with time_machine.travel(NOW, tick=False):
+        entitlement_grant(
+            user=reader,
+            source="gift",
+            starts_at=NOW + timedelta(days=1),
+            ends_at=NOW + timedelta(days=31),
+        )
+        assert decide(reader, ArticleFactory()) == (False, AccessReason.START_TRIAL)
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        assert decide(reader, ArticleFactory()) == (True, AccessReason.GIFT)
+
+
+def test_decision_costs_one_query_for_a_signed_in_reader(django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    reader = UserFactory()
+    article = ArticleFactory()
+    with django_assert_num_queries(1):
+        article_access(reader=reader, article=article)
+    with django_assert_num_queries(0):
+        article_access(reader=AnonymousUser(), article=article)
+
+
+def test_coverage_decides_a_whole_list_in_one_query(django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    reader = UserFactory()
+    covered, other = TitleFactory(), TitleFactory()
+    comp_grant(
+        user=reader,
+        titles=[covered],
+        ends_at=datetime.now(UTC) + timedelta(days=3),
+        note="x",
+        actor=None,
+    )
+    articles = [ArticleFactory(title=covered), ArticleFactory(title=other)]
+    articles += [ArticleFactory(title=other, is_free=True)]
+
+    with django_assert_num_queries(1):
+        coverage = reader_coverage(reader=reader)
+        reasons = [coverage.decide(a).reason for a in articles]
+
+    assert reasons == [AccessReason.COMP, AccessReason.START_TRIAL, AccessReason.FREE_ARTICLE]
+    for article in articles:
+        assert coverage.decide(article) == article_access(reader=reader, article=article)
