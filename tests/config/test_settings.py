@@ -1,0 +1,71 @@
+"""Settings come from the environment, and production refuses unsafe defaults."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import cache_config, env_bool
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def django_check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    child_env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    child_env.update(MASTHEAD_VAR_DIR=str(tmp_path), **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_production_without_secret_key_refuses_to_start_with_a_clear_message(
+    tmp_path: Path,
+) -> None:
+    result = django_check(tmp_path, DEBUG="false")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+    assert "Traceback" in result.stderr or "ImproperlyConfigured" in result.stderr
+
+
+def test_production_with_a_secret_key_starts(tmp_path: Path) -> None:
+    result = django_check(
+        tmp_path, DEBUG="false", SECRET_KEY="x" * 60, ALLOWED_HOSTS="news.example.com"
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_local_run_needs_no_configuration(tmp_path: Path) -> None:
+    assert django_check(tmp_path, DEBUG="true").returncode == 0
+
+
+def test_yes_no_words_are_read_and_nonsense_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLAG", "Yes")
+    assert env_bool("FLAG", False) is True
+    monkeypatch.setenv("FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured):
+        env_bool("FLAG", False)
+
+
+def test_cache_url_chooses_redis_in_production_and_a_shared_file_cache_locally(
+    tmp_path: Path,
+) -> None:
+    assert cache_config("redis://127.0.0.1:6379/1", default_dir=tmp_path)["BACKEND"].endswith(
+        "RedisCache"
+    )
+    local = cache_config("", default_dir=tmp_path)
+    assert local == {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(tmp_path),
+    }
+    with pytest.raises(ImproperlyConfigured):
+        cache_config("memcached://x", default_dir=tmp_path)
