@@ -9,7 +9,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from rest_framework import exceptions, status
+from drf_spectacular.authentication import SessionScheme
+from drf_spectacular.contrib.django_allauth import XSessionTokenAuthenticationScheme
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -93,3 +96,42 @@ class Pagination(PageNumberPagination):
 
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+class ErrorDetailOutput(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(required=False)  # type: ignore[assignment]  # a field
+
+
+class ErrorOutput(serializers.Serializer):
+    """The body of every API error (for the OpenAPI schema)."""
+
+    error = ErrorDetailOutput()
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """Describe the given error statuses of an endpoint in the OpenAPI schema."""
+    return {code: OpenApiResponse(ErrorOutput, description=ERROR_TEXTS[code]) for code in statuses}
+
+
+ERROR_TEXTS = {
+    400: "The request is malformed or some fields are invalid.",
+    401: "Sign in first (session cookie or X-Session-Token).",
+    403: "Refused, e.g. a cookie request without its CSRF token.",
+    404: "There is nothing at this address.",
+    409: "Refused because of the reader's state.",
+    429: "Too many requests; try again later.",
+}
+
+
+class SessionTokenScheme(XSessionTokenAuthenticationScheme):
+    """Document the app's ``X-Session-Token`` sign-in in the OpenAPI schema."""
+
+    target_class = "accounts.authentication.SessionTokenAuthentication"
+
+
+class CsrfSessionScheme(SessionScheme):
+    """Document the browser's session cookie sign-in in the OpenAPI schema."""
+
+    target_class = "accounts.authentication.CsrfSessionAuthentication"

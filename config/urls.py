@@ -1,8 +1,11 @@
 """Top-level URLs: the admin, allauth (web and headless), the API and its docs."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.api import api_not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -11,6 +14,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("config.api_urls")),
+    # Last: any other path under /api/ is a JSON 404, with DEBUG on as well as off.
+    re_path(r"^api/", csrf_exempt(api_not_found)),
 ]
 
 handler404 = "config.views.not_found"

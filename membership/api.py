@@ -1,0 +1,244 @@
+"""The reader API: the catalogue, articles behind the paywall, plans, the reader's membership."""
+
+from collections.abc import Callable
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.fields import SkipField
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
+
+from accounts.models import User
+from config.api import error_responses
+from membership.access import AccessDecision, article_access, reader_coverage
+from membership.models import Article, Entitlement, Title
+from membership.selectors import (
+    article_get,
+    article_list,
+    entitlement_list_live,
+    paywall_get,
+    plan_list,
+    title_get,
+    title_list,
+    trial_summary,
+    trial_summary_get,
+)
+from membership.services import trial_start
+
+Decide = Callable[[Article], AccessDecision]
+
+
+class TitleOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Title
+        fields = ("slug", "name", "publisher", "description", "is_premium")
+
+
+class TitleRefOutput(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+
+
+class AccessOutput(serializers.Serializer):
+    granted = serializers.BooleanField()
+    reason = serializers.CharField()
+
+    def get_attribute(self, article: Article) -> AccessDecision:
+        decide: Decide = self.context["decide"]
+        return decide(article)
+
+
+class ArticleOutput(serializers.Serializer):
+    """An article's teaser: everything but the body, with the reader's access to it."""
+
+    id = serializers.IntegerField()
+    title = TitleRefOutput()
+    headline = serializers.CharField()
+    standfirst = serializers.CharField()
+    lead = serializers.CharField()
+    author = serializers.CharField()
+    section = serializers.CharField()
+    published_at = serializers.DateTimeField()
+    access = AccessOutput(source="*")
+
+
+class BodyOutput(serializers.CharField):
+    """The full text, present only when the reader's access is granted."""
+
+    def get_attribute(self, article: Article) -> str:
+        if not self.context["decide"](article).granted:
+            raise SkipField()
+        return article.body
+
+
+class PaywallActionOutput(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.label
+    method = serializers.CharField(required=False)
+    url = serializers.CharField()
+
+
+class PaywallOutput(serializers.Serializer):
+    """What a denied reader is told and may do, present only when access is denied."""
+
+    reason = serializers.CharField()
+    message = serializers.CharField()
+    actions = PaywallActionOutput(many=True)
+
+    def get_attribute(self, article: Article) -> Any:
+        decision: AccessDecision = self.context["decide"](article)
+        if decision.granted:
+            raise SkipField()
+        return paywall_get(reason=decision.reason)
+
+
+class ArticleDetailOutput(ArticleOutput):
+    """An article with its body when access is granted, or its paywall when denied."""
+
+    body = BodyOutput(source="*", required=False)
+    paywall = PaywallOutput(source="*", required=False)
+
+
+class TitleListApi(generics.ListAPIView):
+    """List the titles in the catalogue."""
+
+    serializer_class = TitleOutput
+
+    def get_queryset(self) -> Any:
+        return title_list()
+
+
+class TitleDetailApi(APIView):
+    @extend_schema(responses={200: TitleOutput, **error_responses(404)})
+    def get(self, request: Request, slug: str) -> Response:
+        """Show one title."""
+        return Response(TitleOutput(title_get(slug=slug)).data)
+
+
+class ArticleFilter(serializers.Serializer):
+    title = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Title.objects.all(),
+        required=False,
+        help_text="Only this title's articles (its slug). An unknown slug is a 400.",
+    )
+
+
+@extend_schema(
+    parameters=[ArticleFilter],
+    responses={200: ArticleOutput(many=True), **error_responses(400, 404)},
+)
+class ArticleListApi(generics.ListAPIView):
+    """List article teasers, newest first, each with the reader's access; never a body."""
+
+    serializer_class = ArticleOutput
+
+    def get_queryset(self) -> Any:
+        filters = ArticleFilter(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return article_list(title=filters.validated_data.get("title"))
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        coverage = reader_coverage(reader=self.request.user)
+        return {**super().get_serializer_context(), "decide": coverage.decide}
+
+
+class ArticleDetailApi(APIView):
+    @extend_schema(responses={200: ArticleDetailOutput, **error_responses(404)})
+    def get(self, request: Request, pk: int) -> Response:
+        """Read an article: the body when access is granted, otherwise the paywall."""
+        article = article_get(article_id=pk)
+        decision = article_access(reader=request.user, article=article)
+        context = {"decide": lambda _: decision}
+        return Response(ArticleDetailOutput(article, context=context).data)
+
+
+class PlanOutput(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    monthly_amount = serializers.IntegerField(help_text="Minor units (pence, cents).")
+    yearly_amount = serializers.IntegerField(help_text="Minor units (pence, cents).")
+    currency = serializers.CharField()
+    trial_days = serializers.IntegerField()
+    all_titles = serializers.BooleanField(help_text="Covers every premium title.")
+    titles = TitleRefOutput(many=True, help_text="The titles covered, when not all of them.")
+
+
+class PlanListApi(APIView):
+    @extend_schema(responses={200: PlanOutput(many=True)})
+    def get(self, request: Request) -> Response:
+        """List the plans on sale with their prices and the titles they cover."""
+        return Response(PlanOutput(plan_list(), many=True).data)
+
+
+class TrialOutput(serializers.Serializer):
+    status = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    days_left = serializers.IntegerField()
+
+
+class EntitlementOutput(serializers.ModelSerializer):
+    titles = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True, help_text="Empty when all_titles."
+    )
+
+    class Meta:
+        model = Entitlement
+        fields = ("source", "all_titles", "titles", "ends_at")
+
+
+class MeOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    trial = TrialOutput(allow_null=True)
+    entitlements = EntitlementOutput(many=True, help_text="Live now.")
+
+
+def _reader(request: Request) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+class MeApi(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(responses={200: MeOutput, **error_responses(401)})
+    def get(self, request: Request) -> Response:
+        """Show the signed-in reader, their trial and their live entitlements."""
+        reader = _reader(request)
+        me = {
+            "id": reader.pk,
+            "email": reader.email,
+            "trial": trial_summary_get(user=reader),
+            "entitlements": entitlement_list_live(user=reader),
+        }
+        return Response(MeOutput(me).data)
+
+
+class TrialStartThrottle(UserRateThrottle):
+    scope = "trial_start"
+
+
+class TrialStartInput(serializers.Serializer):
+    """No fields: the body is empty or a JSON object."""
+
+
+class TrialStartApi(APIView):
+    permission_classes = (IsAuthenticated,)
+    throttle_classes = (UserRateThrottle, TrialStartThrottle)
+
+    @extend_schema(
+        request=TrialStartInput,
+        responses={201: TrialOutput, **error_responses(400, 401, 403, 409, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        """Start the reader's one free trial: every premium title, no card."""
+        TrialStartInput(data=request.data).is_valid(raise_exception=True)
+        trial = trial_start(user=_reader(request))
+        return Response(TrialOutput(trial_summary(trial=trial)).data, status.HTTP_201_CREATED)
