@@ -1,0 +1,12 @@
+"""Resource handlers; importing this package registers every route."""
+
+from . import (  # noqa: F401
+    billing_api,
+    catalog,
+    checkout,
+    clocks_api,
+    customers,
+    events_api,
+    portal,
+    subscriptions,
+)

@@ -1,0 +1,206 @@
+"""The hosted Checkout and customer portal pages, and the sandbox's own JSON endpoints."""
+
+from __future__ import annotations
+
+import json
+import re
+from html import escape
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, quote, urlencode
+
+from . import invoicing, lifecycle, webhooks
+from .errors import StripeError
+
+if TYPE_CHECKING:
+    from .app import Sandbox
+
+Response = tuple[int, dict[str, str], bytes]
+
+STYLE = """body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;color:#222}
+.box{border:1px solid #ddd;border-radius:8px;padding:1rem 1.5rem;margin:1rem 0}
+.error{color:#b00;font-weight:600}.note{color:#070}button{padding:.4rem 1rem;margin:.2rem 0}
+input{padding:.4rem;width:100%;box-sizing:border-box;margin:.3rem 0 .8rem}"""
+
+
+def page(title: str, body: str, status: int = 200) -> Response:
+    html = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+        f"<style>{STYLE}</style></head><body>{body}</body></html>"
+    )
+    return status, {"Content-Type": "text/html; charset=utf-8"}, html.encode()
+
+
+def redirect(url: str) -> Response:
+    return 303, {"Location": url, "Content-Type": "text/plain"}, b""
+
+
+def as_json(data: Any, status: int = 200) -> Response:
+    return status, {"Content-Type": "application/json"}, json.dumps(data, indent=2).encode()
+
+
+def dispatch(sb: Sandbox, method: str, path: str, query: str, raw: bytes) -> Response:
+    """Answer a request outside ``/v1``."""
+    form = (
+        dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+        if method == "POST"
+        else {}
+    )
+    args = dict(parse_qsl(query, keep_blank_values=True))
+    if m := re.fullmatch(r"/c/pay/(cs_test_\w+)", path):
+        return checkout_page(sb, m.group(1), method, form)
+    if m := re.fullmatch(r"/p/session/(bps_\w+)", path):
+        return portal_page(sb, m.group(1), method, form, args.get("message"))
+    if path == "/_sandbox/health":
+        return as_json({"ok": True})
+    if path == "/_sandbox/deliveries":
+        return as_json({"data": webhooks.deliveries(sb, args.get("event"), args.get("endpoint"))})
+    if m := re.fullmatch(r"/i/(in_\w+)", path):
+        with sb.store.lock:
+            inv = sb.store.get(m.group(1))
+        if inv and inv.get("object") == "invoice":
+            total = invoicing.money(inv["total"], inv["currency"])
+            return page(
+                "Invoice",
+                f"<h1>Invoice {escape(inv['number'] or '')}</h1>"
+                f"<p>Total {escape(total)}: {escape(inv['status'])}</p>",
+            )
+    return as_json(
+        {
+            "error": {
+                "type": "invalid_request_error",
+                "message": f"Unrecognized request URL ({method}: {path}).",
+            }
+        },
+        404,
+    )
+
+
+# checkout ------------------------------------------------------------------------------------
+def checkout_page(sb: Sandbox, cs_id: str, method: str, form: dict[str, str]) -> Response:
+    from .api import checkout
+
+    error = None
+    with sb.store.lock:
+        cs = sb.store.get(cs_id)
+        if cs is None or cs.get("object") != "checkout.session":
+            return page("Not found", "<h1>This checkout page does not exist.</h1>", 404)
+        if method == "POST":
+            try:
+                with sb.store.transaction():
+                    done = checkout.complete(
+                        sb,
+                        sb.load(cs_id, "checkout.session"),
+                        card_number=form.get("card_number", "").replace(" ", ""),
+                        email=form.get("email") or None,
+                    )
+                url = done["success_url"] or f"{sb.base_url}/c/pay/{cs_id}"
+                return redirect(url.replace("{CHECKOUT_SESSION_ID}", cs_id))
+            except StripeError as exc:
+                error = exc.message
+            cs = sb.store.get(cs_id) or cs
+        lines = [(sb.store.get(li["price"]), li["quantity"]) for li in cs["_x"]["line_items"]]
+    if cs["status"] == "complete":
+        return page("Paid", "<h1>Payment complete</h1><p>This checkout session is complete.</p>")
+    if cs["status"] != "open":
+        return page("Expired", "<h1>This checkout session has expired.</h1>", 410)
+    rows = "".join(
+        f"<p><strong>{escape(invoicing.product_name(sb, pr))}</strong> {invoicing.TIMES} {qty}: "
+        f"{escape(invoicing.price_label(sb, pr))}</p>"
+        for pr, qty in lines
+        if pr
+    )
+    data = cs["_x"]["subscription_data"]
+    trial = ""
+    if data.get("trial_period_days"):
+        trial = f"<p>{data['trial_period_days']} days free, then billed as above.</p>"
+    elif data.get("trial_end"):
+        trial = f"<p>Free until {invoicing.day(data['trial_end'])}.</p>"
+    email_field = (
+        ""
+        if cs["customer"] or cs["customer_email"]
+        else "<label>Email<input name='email' type='email' required></label>"
+    )
+    err = f"<p class='error' role='alert'>{escape(error)}</p>" if error else ""
+    back = f"<p><a href='{escape(cs['cancel_url'])}'>← Back</a></p>" if cs["cancel_url"] else ""
+    body = (
+        f"<h1>Subscribe</h1><div class='box'>{rows}{trial}"
+        f"<p>Total due today: {escape(invoicing.money(cs['amount_total'], cs['currency']))}"
+        f"</p></div>{err}<form method='post'>{email_field}"
+        "<label>Card number<input name='card_number' inputmode='numeric' "
+        "placeholder='4242 4242 4242 4242' required></label>"
+        "<button type='submit'>Subscribe</button></form>" + back
+    )
+    return page("Checkout", body, 402 if error else 200)
+
+
+# portal ---------------------------------------------------------------------------------------
+def portal_page(
+    sb: Sandbox, bps_id: str, method: str, form: dict[str, str], message: str | None
+) -> Response:
+    from .api import portal
+
+    with sb.store.lock:
+        bps = sb.store.get(bps_id)
+        if bps is None or bps.get("object") != "billing_portal.session":
+            return page("Not found", "<h1>This portal session does not exist.</h1>", 404)
+        if method == "POST":
+            try:
+                with sb.store.transaction():
+                    note = portal.act(sb, bps, form)
+            except StripeError as exc:
+                note = "Error: " + exc.message
+            return redirect(f"{sb.base_url}/p/session/{bps_id}?{urlencode({'message': note})}")
+        conf = sb.load(bps["configuration"], "billing_portal.configuration")
+        subs = portal.customer_subscriptions(sb, bps["customer"])
+        prices = portal.switchable_prices(sb, conf)
+        customer = sb.load(bps["customer"], "customer")
+        pm_id = customer["invoice_settings"]["default_payment_method"]
+        pm = sb.store.get(pm_id) if pm_id else None
+        blocks = [_subscription_block(sb, s, prices) for s in subs]
+    note = ""
+    if message:
+        cls = "error" if message.startswith("Error") else "note"
+        note = f"<p class='{cls}' role='status'>{escape(message)}</p>"
+    card = f"Card ending in {pm['card']['last4']}" if pm else "No card on file"
+    back = f"<p><a href='{escape(bps['return_url'])}'>← Return</a></p>" if bps["return_url"] else ""
+    body = (
+        f"<h1>Your subscription</h1>{note}{''.join(blocks) or '<p>No subscription.</p>'}"
+        f"<div class='box'><h2>Payment method</h2><p>{escape(card)}</p>"
+        "<form method='post'><input type='hidden' name='action' value='update_card'>"
+        "<label>New card number<input name='card_number' required></label>"
+        "<button type='submit'>Replace card</button></form></div>" + back
+    )
+    return page("Customer portal", body)
+
+
+def _subscription_block(sb: Sandbox, sub: dict[str, Any], prices: list[dict[str, Any]]) -> str:
+    item = sub["items"]["data"][0]
+    price = item["price"]
+    end = lifecycle.period(sub)[1]
+    hidden = f"<input type='hidden' name='subscription' value='{escape(sub['id'])}'>"
+    if sub["cancel_at"]:
+        state = f"Cancels on {invoicing.day(sub['cancel_at'])}"
+        action = (
+            f"<form method='post'>{hidden}<input type='hidden' name='action' "
+            "value='resume'><button type='submit'>Renew plan</button></form>"
+        )
+    else:
+        state = f"Renews on {invoicing.day(end)}"
+        action = (
+            f"<form method='post'>{hidden}<input type='hidden' name='action' "
+            "value='cancel'><button type='submit'>Cancel plan</button></form>"
+        )
+    switches = "".join(
+        f"<form method='post'>{hidden}<input type='hidden' name='action' value='switch'>"
+        f"<input type='hidden' name='price' value='{escape(pr['id'])}'><button type='submit'>"
+        f"Switch to {escape(invoicing.product_name(sb, pr))} "
+        f"({escape(invoicing.price_label(sb, pr))})</button></form>"
+        for pr in prices
+        if pr["id"] != price["id"]
+    )
+    return (
+        f"<div class='box' id='{quote(sub['id'])}'><h2>"
+        f"{escape(invoicing.product_name(sb, price))}</h2>"
+        f"<p>{escape(invoicing.price_label(sb, price))} · {escape(sub['status'])} · "
+        f"{escape(state)}</p>{action}{switches}</div>"
+    )

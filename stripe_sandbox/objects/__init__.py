@@ -1,0 +1,1 @@
+"""Builders of Stripe objects with exactly the keys Stripe returns for each type."""

@@ -1,0 +1,147 @@
+"""Checkout sessions and billing portal sessions and configurations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..ids import new_id, random_token
+
+
+def checkout_session(
+    *,
+    now: int,
+    base_url: str,
+    customer: str | None,
+    customer_email: str | None,
+    client_reference_id: str | None,
+    metadata: dict[str, str],
+    success_url: str | None,
+    cancel_url: str | None,
+    allow_promotion_codes: bool | None,
+    currency: str,
+    amount: int,
+    expires_at: int,
+    locale: str | None,
+) -> dict[str, Any]:
+    cs_id = "cs_test_" + random_token(58)
+    return {
+        "id": cs_id,
+        "object": "checkout.session",
+        "adaptive_pricing": {"enabled": False},
+        "after_expiration": None,
+        "allow_promotion_codes": allow_promotion_codes,
+        "amount_subtotal": amount,
+        "amount_total": amount,
+        "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
+        "billing_address_collection": None,
+        "cancel_url": cancel_url,
+        "client_reference_id": client_reference_id,
+        "client_secret": None,
+        "collected_information": None,
+        "consent": None,
+        "consent_collection": None,
+        "created": now,
+        "currency": currency,
+        "currency_conversion": None,
+        "custom_fields": [],
+        "custom_text": {
+            "after_submit": None,
+            "shipping_address": None,
+            "submit": None,
+            "terms_of_service_acceptance": None,
+        },
+        "customer": customer,
+        "customer_account": None,
+        "customer_creation": None if customer else "always",
+        "customer_details": None,
+        "customer_email": customer_email,
+        "discounts": [],
+        "expires_at": expires_at,
+        "integration_identifier": None,
+        "invoice": None,
+        "invoice_creation": None,
+        "livemode": False,
+        "locale": locale,
+        "managed_payments": None,
+        "metadata": metadata,
+        "mode": "subscription",
+        "origin_context": None,
+        "payment_intent": None,
+        "payment_link": None,
+        "payment_method_collection": "always",
+        "payment_method_configuration_details": None,
+        "payment_method_options": {"card": {"request_three_d_secure": "automatic"}},
+        "payment_method_types": ["card"],
+        "payment_status": "unpaid",
+        "permissions": None,
+        "phone_number_collection": {"enabled": False},
+        "recovered_from": None,
+        "saved_payment_method_options": None,
+        "setup_intent": None,
+        "shipping_address_collection": None,
+        "shipping_cost": None,
+        "shipping_options": [],
+        "status": "open",
+        "submit_type": None,
+        "subscription": None,
+        "success_url": success_url,
+        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+        "ui_mode": "hosted",
+        "url": f"{base_url}/c/pay/{cs_id}",
+        "wallet_options": None,
+        "_x": {},
+    }
+
+
+def portal_configuration(
+    *,
+    now: int,
+    is_default: bool,
+    features: dict[str, Any],
+    business_profile: dict[str, Any],
+    default_return_url: str | None,
+    metadata: dict[str, str],
+    name: str | None,
+) -> dict[str, Any]:
+    return {
+        "id": new_id("bpc"),
+        "object": "billing_portal.configuration",
+        "active": True,
+        "application": None,
+        "business_profile": business_profile,
+        "created": now,
+        "default_return_url": default_return_url,
+        "features": features,
+        "is_default": is_default,
+        "livemode": False,
+        "login_page": {"enabled": False, "url": None},
+        "metadata": metadata,
+        "name": name,
+        "updated": now,
+    }
+
+
+def portal_session(
+    *,
+    now: int,
+    base_url: str,
+    customer: str,
+    configuration: str,
+    return_url: str | None,
+    locale: str | None,
+) -> dict[str, Any]:
+    bps_id = new_id("bps")
+    return {
+        "id": bps_id,
+        "object": "billing_portal.session",
+        "configuration": configuration,
+        "created": now,
+        "customer": customer,
+        "customer_account": None,
+        "flow": None,
+        "livemode": False,
+        "locale": locale,
+        "on_behalf_of": None,
+        "return_url": return_url,
+        "url": f"{base_url}/p/session/{bps_id}",
+    }
