@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DEBUG ?= true
 
-.PHONY: install run test lint migrate seed clean
+.PHONY: install browser run test lint migrate seed clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,11 @@ run: seed
 	@echo ""
 	PORT=$(PORT) $(BIN)/honcho start
 
-test: install
+# The browser tests drive Debian's Chromium; Playwright's own download does not work here.
+browser:
+	command -v chromium || (apt-get update && apt-get install -y chromium)
+
+test: install browser
 	$(BIN)/pytest
 
 lint: install

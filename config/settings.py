@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "allauth.headless",
     "accounts",
     "membership",
+    "web",
 ]
 
 MIDDLEWARE = [

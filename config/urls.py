@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from billing.webhooks import stripe_webhook
 from config.api import api_not_found
 
 urlpatterns = [
@@ -14,8 +15,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("config.api_urls")),
+    path("billing/stripe/webhook/", stripe_webhook, name="stripe-webhook"),
     # Last: any other path under /api/ is a JSON 404, with DEBUG on as well as off.
     re_path(r"^api/", csrf_exempt(api_not_found)),
+    # The reader's pages, at the root of the site.
+    path("", include("web.urls")),
 ]
 
 handler404 = "config.views.not_found"

@@ -1,0 +1,35 @@
+"""Template helpers for the reader's pages: prices and JSON-LD."""
+
+import json
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+CURRENCY_SYMBOLS = {"gbp": "£", "usd": "$", "eur": "€", "aud": "A$"}
+
+# The characters that could end a <script> element or open a comment inside it.
+SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+@register.filter
+def money(amount: int, currency: str) -> str:
+    """Format an amount in minor units, e.g. ``999|money:"gbp"`` -> ``£9.99``."""
+    symbol = CURRENCY_SYMBOLS.get(currency.lower(), f"{currency.upper()} ")
+    return f"{symbol}{amount // 100}.{amount % 100:02d}"
+
+
+@register.simple_tag
+def ld_json(data: Any) -> SafeString:
+    """Render ``data`` as a JSON-LD script element, safe to embed in HTML."""
+    payload = json.dumps(data, ensure_ascii=False).translate(SCRIPT_ESCAPES)
+    return mark_safe(f'<script type="application/ld+json">{payload}</script>')  # noqa: S308
+
+
+@register.simple_tag
+def trial_days() -> int:
+    """Return the length of the free trial in days."""
+    return int(settings.TRIAL_DAYS)

@@ -1,0 +1,166 @@
+"""The reader's pages: thin views over membership's selectors, services and paywall."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import User
+from config.api import mark_reader_specific
+from config.errors import ApplicationError
+from membership.access import article_access
+from membership.selectors import (
+    article_get,
+    article_list,
+    entitlement_list_live,
+    plan_list,
+    title_get,
+    title_list,
+    trial_summary_get,
+)
+from membership.services import trial_start
+from web.jsonld import news_article_ld
+
+View = Callable[..., HttpResponse]
+
+ARTICLES_PER_PAGE = 10
+LATEST_ON_HOME = 12
+PERIODS = ("monthly", "yearly")
+
+
+def reader_page(view: View) -> View:
+    """Keep the page out of shared caches: it shows who is signed in and what they may read."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return mark_reader_specific(view(request, *args, **kwargs))
+
+    return wrapped
+
+
+def _next_query(path: str) -> str:
+    return urlencode({"next": path})
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    """Return the POSTed ``next`` if it stays on this site, else ``fallback``."""
+    target = request.POST.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else fallback
+
+
+def _trial_summary(request: HttpRequest) -> Any:
+    user = request.user
+    if isinstance(user, User) and user.trial_used_at is not None:
+        return trial_summary_get(user=user)
+    return None
+
+
+@reader_page
+@require_GET
+def home_page(request: HttpRequest) -> HttpResponse:
+    """Show the titles, the latest articles and the call to start the free trial."""
+    context = {
+        "titles": title_list(),
+        "articles": article_list()[:LATEST_ON_HOME],
+        "trial": _trial_summary(request),
+        "next_query": _next_query(request.path),
+    }
+    return render(request, "web/home.html", context)
+
+
+@reader_page
+@require_GET
+def title_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """List one title's articles, newest first, a page at a time."""
+    title = title_get(slug=slug)
+    page = Paginator(article_list(title=title), ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "web/title.html", {"title": title, "page": page})
+
+
+@reader_page
+@require_GET
+def article_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the article to a reader with access; otherwise its teaser and the paywall."""
+    article = article_get(article_id=pk)
+    decision = article_access(reader=request.user, article=article)
+    context = {
+        "article": article,
+        "decision": decision,
+        # The body leaves the server only for a reader whose access is granted.
+        "paragraphs": article.body.split("\n\n") if decision.granted else None,
+        # One template per denial reason (web/paywall/), the plans when a reason has none.
+        "paywall_templates": [
+            f"web/paywall/{decision.reason}.html",
+            "web/paywall/subscribe.html",
+        ],
+        "plans": plan_list(),
+        "next_query": _next_query(request.path),
+        "ld": news_article_ld(
+            article=article, url=request.build_absolute_uri(), granted=decision.granted
+        ),
+    }
+    return render(request, "web/article.html", context)
+
+
+@reader_page
+@require_GET
+def pricing_page(request: HttpRequest) -> HttpResponse:
+    """Show the plans on sale, monthly or yearly (``?period=``), and what each covers."""
+    period = request.GET.get("period")
+    context = {
+        "plans": plan_list(),
+        "period": period if period in PERIODS else PERIODS[0],
+        "next_query": _next_query(request.get_full_path()),
+    }
+    return render(request, "web/pricing.html", context)
+
+
+@reader_page
+@require_GET
+@login_required
+def account_page(request: HttpRequest) -> HttpResponse:
+    """Show the reader's email, trial and live entitlements."""
+    assert isinstance(request.user, User)
+    context = {
+        "trial": trial_summary_get(user=request.user),
+        "entitlements": entitlement_list_live(user=request.user),
+    }
+    return render(request, "web/account.html", context)
+
+
+@reader_page
+@require_POST
+def trial_start_submit(request: HttpRequest) -> HttpResponse:
+    """Start the reader's free trial in one click, then go back to where they were."""
+    next_url = _safe_next(request, fallback=reverse("web:account"))
+    if not isinstance(request.user, User):
+        return redirect(f"{reverse('account_signup')}?{_next_query(next_url)}")
+    try:
+        trial_start(user=request.user)
+    except ApplicationError as error:
+        messages.info(request, error.message)
+    else:
+        messages.success(
+            request, f"Your {settings.TRIAL_DAYS}-day free trial has started. Enjoy reading."
+        )
+    return redirect(next_url)
+
+
+@reader_page
+@require_POST
+def billing_unavailable(request: HttpRequest) -> HttpResponse:
+    """Stand in for Checkout and the Customer Portal until billing switches payments on."""
+    return render(request, "web/billing_unavailable.html")
