@@ -3,6 +3,7 @@
 import json
 import re
 from html.parser import HTMLParser
+from itertools import pairwise
 from typing import Any
 
 from django.http import HttpResponse
@@ -37,7 +38,7 @@ def assert_heading_order(response: HttpResponse) -> None:
     """One h1 first, and no level skipped on the way down."""
     levels = heading_levels(response)
     assert levels[:1] == [1] and levels.count(1) == 1, levels
-    for before, after in zip(levels, levels[1:], strict=False):
+    for before, after in pairwise(levels):
         assert after <= before + 1, levels
 
 

@@ -1,6 +1,7 @@
 """The article page: the full text for readers with access, the teaser and paywall otherwise."""
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from tests.web.conftest import MARKER
@@ -133,3 +134,11 @@ def test_an_unknown_article_is_a_404_in_masthead_look(client_as) -> None:
 
     assert response.status_code == 404
     assert "We couldn't find that page" in response.content.decode()
+
+
+def test_the_payment_failed_paywall_asks_for_a_new_card(rf) -> None:
+    page = render_to_string("web/paywall/payment_failed.html", request=rf.get("/articles/1/"))
+
+    assert "Update your card" in page
+    assert 'action="/billing/manage/"' in page
+    assert 'name="csrfmiddlewaretoken"' in page
