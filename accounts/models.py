@@ -50,6 +50,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="When this person's one free trial began (on this or an earlier account).",
     )
 
+    payment_issue_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Since when this member's subscription payment has been failing, if it is.",
+    )
+
     objects: ClassVar[UserManager] = UserManager()
 
     EMAIL_FIELD = "email"

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "allauth.headless",
     "accounts",
     "membership",
+    "billing",
     "web",
 ]
 
@@ -180,6 +181,27 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Masthead <hello@masthead.loc
 TRIAL_DAYS = env_int("TRIAL_DAYS", 14)
 TRIAL_REMINDER_DAYS = env_int("TRIAL_REMINDER_DAYS", 3)
 MEMBERSHIP_BATCH_SIZE = env_int("MEMBERSHIP_BATCH_SIZE", 500)
+
+# Billing through Stripe. STRIPE_API_BASE points the SDK at the offline sandbox
+# (`python -m stripe_sandbox`) for local runs and tests; leave it empty for real Stripe.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "sk_test_masthead_local" if DEBUG else "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "whsec_masthead_local" if DEBUG else "")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "http://127.0.0.1:12111" if DEBUG else "")
+# The API version the installed SDK is built for (stripe.api_version); a test keeps them equal.
+STRIPE_API_VERSION = "2026-10-28.endive"
+STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)
+STRIPE_TIMEOUT_SECONDS = float(env_int("STRIPE_TIMEOUT_SECONDS", 10))
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+BILLING_GRACE_DAYS = env_int("BILLING_GRACE_DAYS", 7)
+# Access runs this long past a paid period's end, so a renewal a little late never locks out.
+BILLING_RENEWAL_LEEWAY_HOURS = env_int("BILLING_RENEWAL_LEEWAY_HOURS", 2)
+BILLING_EVENT_REDRIVE_AFTER = env_int("BILLING_EVENT_REDRIVE_AFTER", 60)
+BILLING_EVENT_STALE_SECONDS = env_int("BILLING_EVENT_STALE_SECONDS", 600)
+if not DEBUG and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
+    raise ImproperlyConfigured(
+        "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are not set. Masthead refuses to start "
+        "in production without its Stripe keys."
+    )
 
 # Django REST framework and the OpenAPI schema.
 REST_FRAMEWORK = {

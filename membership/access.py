@@ -19,6 +19,7 @@ class AccessReason(models.TextChoices):
     SIGN_UP = "sign_up", "Sign up to read"
     START_TRIAL = "start_trial", "Start the free trial"
     SUBSCRIBE = "subscribe", "Subscribe to read"
+    PAYMENT_FAILED = "payment_failed", "Update your card to keep reading"
 
 
 # When several live entitlements cover an article, the reason names the strongest.
@@ -50,6 +51,8 @@ def _decision(sources: Iterable[str], reader: Any) -> AccessDecision:
     for source in SOURCE_PRIORITY:
         if source in present:
             return AccessDecision(True, AccessReason(source.value))
+    if reader.payment_issue_since is not None:
+        return AccessDecision(False, AccessReason.PAYMENT_FAILED)
     if reader.trial_used_at is None:
         return AccessDecision(False, AccessReason.START_TRIAL)
     return AccessDecision(False, AccessReason.SUBSCRIBE)

@@ -142,7 +142,8 @@ def entitlement_change(
     locked = entitlement_for_update(entitlement_id=entitlement.pk)
     data: dict[str, Any] = {}
     if ends_at is not None and ends_at != locked.ends_at:
-        _window_check(locked.starts_at, ends_at)
+        if ends_at != locked.starts_at:  # ending a window at its start empties it: allowed
+            _window_check(locked.starts_at, ends_at)
         data["ends_at"] = [locked.ends_at.isoformat(), ends_at.isoformat()]
         locked.ends_at = ends_at
     if all_titles is True and not locked.all_titles:
@@ -151,9 +152,13 @@ def entitlement_change(
         locked.titles.clear()
     elif titles is not None:
         chosen = list(titles)
-        data["titles"] = [t.slug for t in chosen]
-        locked.all_titles = False
-        locked.titles.set(chosen)
+        unchanged = not locked.all_titles and {t.pk for t in chosen} == set(
+            locked.titles.values_list("pk", flat=True)
+        )
+        if not unchanged:
+            data["titles"] = [t.slug for t in chosen]
+            locked.all_titles = False
+            locked.titles.set(chosen)
     if not data:
         return locked
     locked.save(update_fields=["ends_at", "all_titles"])
@@ -423,3 +428,49 @@ def trial_ended_email_send(*, trial_id: int) -> bool:
     trial_ended_email_build(trial=trial, to=trial.user.email, plans=plans).send()
     logger.info("Sent trial-ended email for trial %s to user %s", trial.pk, trial.user.pk)
     return True
+
+
+@transaction.atomic
+def entitlement_sync(
+    *,
+    user: User,
+    source: str,
+    reference: str,
+    ends_at: datetime | None,
+    titles: Iterable[Title] | None = None,
+) -> Entitlement | None:
+    """Make the reader's access from ``reference`` (a subscription, say) run until
+    ``ends_at`` over ``titles`` (every title when None); ``ends_at=None`` ends it now.
+
+    Extends or shortens the open window; after a gap, opens a new one from now.
+    Return the entitlement that now stands for ``reference``, if any.
+    """
+    now = timezone.now()
+    current = (
+        Entitlement.objects.select_for_update()
+        .filter(user=user, source=source, reference=reference)
+        .order_by("-starts_at", "-pk")
+        .first()
+    )
+    open_now = current is not None and current.ends_at > now
+    if ends_at is None or ends_at <= now:
+        if current is not None and open_now:
+            return entitlement_change(
+                entitlement=current, ends_at=max(current.starts_at, now), note="Access ended"
+            )
+        return current
+    if current is None or not open_now:
+        return entitlement_grant(
+            user=user, source=source, ends_at=ends_at, titles=titles, reference=reference
+        )
+    if titles is None:
+        return entitlement_change(entitlement=current, ends_at=ends_at, all_titles=True)
+    return entitlement_change(entitlement=current, ends_at=ends_at, titles=titles)
+
+
+def reader_payment_issue_set(*, user: User, since: datetime | None) -> None:
+    """Record that the reader's payment has failed since ``since`` (None: all is paid), so the
+    paywall can offer to update the card."""
+    if user.payment_issue_since != since:
+        User.objects.filter(pk=user.pk).update(payment_issue_since=since)
+        user.payment_issue_since = since

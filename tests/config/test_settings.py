@@ -14,7 +14,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def django_check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    child_env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    child_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DEBUG"} and "STRIPE" not in k
+    }
     child_env.update(MASTHEAD_VAR_DIR=str(tmp_path), **env)
     return subprocess.run(
         [sys.executable, "manage.py", "check"],
@@ -37,11 +41,25 @@ def test_production_without_secret_key_refuses_to_start_with_a_clear_message(
     assert "Traceback" in result.stderr or "ImproperlyConfigured" in result.stderr
 
 
-def test_production_with_a_secret_key_starts(tmp_path: Path) -> None:
-    result = django_check(
-        tmp_path, DEBUG="false", SECRET_KEY="x" * 60, ALLOWED_HOSTS="news.example.com"
-    )
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "x" * 60,
+    "ALLOWED_HOSTS": "news.example.com",
+    "STRIPE_SECRET_KEY": "sk_test_production_like",
+    "STRIPE_WEBHOOK_SECRET": "whsec_production_like",
+}
+
+
+def test_production_with_its_secrets_starts(tmp_path: Path) -> None:
+    result = django_check(tmp_path, **PRODUCTION)
     assert result.returncode == 0, result.stderr
+
+
+def test_production_without_stripe_keys_refuses_to_start(tmp_path: Path) -> None:
+    without_stripe = {k: v for k, v in PRODUCTION.items() if not k.startswith("STRIPE")}
+    result = django_check(tmp_path, **without_stripe)
+    assert result.returncode != 0
+    assert "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are not set" in result.stderr
 
 
 def test_a_local_run_needs_no_configuration(tmp_path: Path) -> None:

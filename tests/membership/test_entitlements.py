@@ -6,9 +6,16 @@ import pytest
 import time_machine
 
 from config.errors import ApplicationError
+from membership.access import article_access
 from membership.models import Entitlement, EntitlementEvent
-from membership.services import entitlement_change, entitlement_grant, entitlement_revoke
-from tests.factories import TitleFactory, UserFactory
+from membership.services import (
+    entitlement_change,
+    entitlement_grant,
+    entitlement_revoke,
+    entitlement_sync,
+    reader_payment_issue_set,
+)
+from tests.factories import ArticleFactory, TitleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +91,44 @@ def test_revoke_ends_access_now_once() -> None:
     entitlement.refresh_from_db()
     assert (entitlement.ends_at, entitlement.revoked_at) == (NOW, NOW)
     assert list(entitlement.events.values_list("kind", flat=True)) == ["granted", "revoked"]
+
+
+def test_sync_opens_extends_and_ends_the_access_of_one_reference() -> None:
+    reader = UserFactory()
+    with time_machine.travel(NOW, tick=False):
+        opened = entitlement_sync(
+            user=reader, source="subscription", reference="sub_1", ends_at=NOW + timedelta(days=30)
+        )
+        again = entitlement_sync(
+            user=reader, source="subscription", reference="sub_1", ends_at=NOW + timedelta(days=30)
+        )
+        assert again == opened
+        assert opened is not None and opened.events.count() == 1, "no change, no event"
+
+    later = NOW + timedelta(days=29)
+    with time_machine.travel(later, tick=False):
+        extended = entitlement_sync(
+            user=reader, source="subscription", reference="sub_1", ends_at=NOW + timedelta(days=60)
+        )
+        assert extended == opened
+        ended = entitlement_sync(
+            user=reader, source="subscription", reference="sub_1", ends_at=None
+        )
+        assert ended is not None and ended.ends_at == later
+
+    with time_machine.travel(later + timedelta(days=5), tick=False):
+        reopened = entitlement_sync(
+            user=reader, source="subscription", reference="sub_1", ends_at=NOW + timedelta(days=90)
+        )
+        assert reopened is not None and reopened.pk != opened.pk, "a gap opens a new window"
+        assert reopened.starts_at == later + timedelta(days=5)
+
+
+def test_payment_trouble_turns_the_denial_into_update_your_card() -> None:
+    reader = UserFactory()
+    article = ArticleFactory()
+    reader_payment_issue_set(user=reader, since=NOW)
+    assert article_access(reader=reader, article=article).reason == "payment_failed"
+    reader_payment_issue_set(user=reader, since=None)
+    reader.refresh_from_db()
+    assert reader.payment_issue_since is None

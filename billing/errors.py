@@ -1,0 +1,21 @@
+"""Billing's refusals: Stripe's failures and Masthead's own, each with a stable code."""
+
+from config.errors import ApplicationError
+
+
+class BillingErrorCode:
+    STRIPE_UNAVAILABLE = "stripe_unavailable"
+    STRIPE_REFUSED = "stripe_refused"
+    CARD_DECLINED = "card_declined"
+    NOT_FOUND = "stripe_not_found"
+    BAD_SIGNATURE = "bad_signature"
+    MALFORMED_EVENT = "malformed_event"
+    ALREADY_SUBSCRIBED = "already_subscribed"
+    UNKNOWN_PLAN = "unknown_plan"
+    PLAN_NOT_SYNCED = "plan_not_synced"
+    NO_CUSTOMER = "no_billing_account"
+    SESSION_MISMATCH = "checkout_session_mismatch"
+
+
+class BillingError(ApplicationError):
+    """A billing operation that could not be done; ``code`` says which failure it was."""

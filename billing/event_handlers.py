@@ -1,0 +1,93 @@
+"""What each Stripe event type does: ``{event type: handler}``. Unknown types are ignored.
+
+Handlers never trust the event's copy of an object: events come late, twice and out of
+order, so each re-fetches the newest state from Stripe and applies that.
+"""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from billing import emails, services
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], None]
+
+
+def _object(event: dict[str, Any]) -> dict[str, Any]:
+    obj: dict[str, Any] = event["data"]["object"]
+    return obj
+
+
+def _invoice_subscription_id(invoice: dict[str, Any]) -> str:
+    """The subscription an invoice bills (``parent`` in current API versions)."""
+    parent = invoice.get("parent") or {}
+    details = parent.get("subscription_details") or {}
+    found = details.get("subscription") or invoice.get("subscription") or ""
+    return services.stripe_id_of(found)
+
+
+def checkout_completed(event: dict[str, Any]) -> None:
+    session = _object(event)
+    if session.get("mode") != "subscription" or not session.get("subscription"):
+        return
+    services.checkout_session_apply(session=session)
+
+
+def subscription_changed(event: dict[str, Any]) -> None:
+    services.subscription_sync(subscription_id=_object(event)["id"])
+
+
+def subscription_deleted(event: dict[str, Any]) -> None:
+    subscription = services.subscription_sync(subscription_id=_object(event)["id"])
+    emails.subscription_ended_send(subscription=subscription, event_id=event["id"])
+
+
+def trial_will_end(event: dict[str, Any]) -> None:
+    subscription = services.subscription_sync(subscription_id=_object(event)["id"])
+    emails.card_trial_ending_send(subscription=subscription, event_id=event["id"])
+
+
+def invoice_paid(event: dict[str, Any]) -> None:
+    subscription_id = _invoice_subscription_id(_object(event))
+    if subscription_id:
+        services.subscription_sync(subscription_id=subscription_id)
+
+
+def invoice_payment_failed(event: dict[str, Any]) -> None:
+    subscription_id = _invoice_subscription_id(_object(event))
+    if subscription_id:
+        subscription = services.subscription_sync(subscription_id=subscription_id)
+        emails.payment_failed_send(subscription=subscription, event_id=event["id"])
+
+
+def invoice_action_required(event: dict[str, Any]) -> None:
+    invoice = _object(event)
+    subscription_id = _invoice_subscription_id(invoice)
+    if subscription_id:
+        subscription = services.subscription_sync(subscription_id=subscription_id)
+        emails.payment_action_required_send(
+            subscription=subscription,
+            invoice_url=invoice.get("hosted_invoice_url") or "",
+            event_id=event["id"],
+        )
+
+
+def customer_deleted(event: dict[str, Any]) -> None:
+    services.customer_forget(stripe_id=_object(event)["id"])
+
+
+EVENT_HANDLERS: dict[str, Handler] = {
+    "checkout.session.completed": checkout_completed,
+    "customer.subscription.created": subscription_changed,
+    "customer.subscription.updated": subscription_changed,
+    "customer.subscription.paused": subscription_changed,
+    "customer.subscription.resumed": subscription_changed,
+    "customer.subscription.deleted": subscription_deleted,
+    "customer.subscription.trial_will_end": trial_will_end,
+    "invoice.paid": invoice_paid,
+    "invoice.payment_failed": invoice_payment_failed,
+    "invoice.payment_action_required": invoice_action_required,
+    "customer.deleted": customer_deleted,
+}

@@ -1,0 +1,161 @@
+"""Masthead's mirror of Stripe: customers, plan prices, subscriptions and webhook events."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from membership.models import Entitlement, Plan
+
+
+class SyncStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent to Stripe"
+    SYNCED = "synced", "In step with Stripe"
+    FAILED = "failed", "Stripe refused or could not be reached"
+
+
+class PlanPrices(models.Model):
+    """The Stripe product and prices of a plan, and whether they match the plan."""
+
+    plan = models.OneToOneField(Plan, on_delete=models.CASCADE, related_name="stripe_prices")
+    product_id = models.CharField(max_length=255, blank=True)
+    monthly_price_id = models.CharField(max_length=255, blank=True)
+    yearly_price_id = models.CharField(max_length=255, blank=True)
+    monthly_amount = models.PositiveIntegerField(null=True, blank=True)
+    yearly_amount = models.PositiveIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.PENDING)
+    last_error = models.TextField(blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "plan's Stripe prices"
+        verbose_name_plural = "plans' Stripe prices"
+
+    def __str__(self) -> str:
+        return f"Stripe prices of {self.plan} ({self.status})"
+
+    def price_id(self, interval: str) -> str:
+        return self.monthly_price_id if interval == "month" else self.yearly_price_id
+
+
+class Customer(models.Model):
+    """The Stripe customer of a reader, made the first time the reader needs one."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stripe_customer",
+    )
+    stripe_id = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.stripe_id
+
+
+class SubscriptionStatus(models.TextChoices):
+    TRIALING = "trialing", "Trialing"
+    ACTIVE = "active", "Active"
+    PAST_DUE = "past_due", "Past due"
+    UNPAID = "unpaid", "Unpaid"
+    CANCELED = "canceled", "Canceled"
+    INCOMPLETE = "incomplete", "Incomplete"
+    INCOMPLETE_EXPIRED = "incomplete_expired", "Incomplete, expired"
+    PAUSED = "paused", "Paused"
+
+
+LIVE_STATUSES = (
+    SubscriptionStatus.TRIALING,
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.PAST_DUE,
+)
+
+
+class Subscription(models.Model):
+    """A read-only mirror of one Stripe subscription, written by the sync service only.
+
+    ``synced_at`` is when the fetch that produced this state began: a later fetch wins,
+    an older one (an event delivered late) is dropped.
+    """
+
+    stripe_id = models.CharField(max_length=255, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subscriptions",
+    )
+    customer_stripe_id = models.CharField(max_length=255, db_index=True)
+    plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.SET_NULL)
+    price_id = models.CharField(max_length=255, blank=True)
+    interval = models.CharField(max_length=8, blank=True)
+    status = models.CharField(max_length=24, choices=SubscriptionStatus.choices)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    trial_end = models.DateTimeField(null=True, blank=True)
+    cancel_at = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    payment_failed_at = models.DateTimeField(
+        null=True, blank=True, help_text="First failed payment of the current unpaid invoice."
+    )
+    open_invoice_id = models.CharField(max_length=255, blank=True)
+    hosted_invoice_url = models.URLField(max_length=1000, blank=True)
+    entitlement = models.ForeignKey(
+        Entitlement, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    synced_at = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "status"], name="subscription_user_status")]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_id} ({self.status})"
+
+    @property
+    def is_ending(self) -> bool:
+        """Whether it will stop at a set moment rather than renew."""
+        return self.cancel_at is not None or self.cancel_at_period_end
+
+
+class WebhookEventStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSING = "processing", "Processing"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    IGNORED = "ignored", "Ignored (type not handled)"
+
+
+class WebhookEvent(models.Model):
+    """One Stripe event, stored once (unique Stripe id) before anything is applied."""
+
+    stripe_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100, db_index=True)
+    api_version = models.CharField(max_length=40, blank=True)
+    livemode = models.BooleanField(default=False)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=16, choices=WebhookEventStatus.choices, default=WebhookEventStatus.RECEIVED
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-received_at", "-id")
+        indexes = [
+            models.Index(
+                fields=["status", "received_at"],
+                name="webhook_pending",
+                condition=Q(status__in=["received", "processing", "failed"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.stripe_id} ({self.status})"

@@ -1,0 +1,241 @@
+"""Billing writes: Stripe customers, and subscriptions mirrored into entitlements."""
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from billing import stripe_gateway
+from billing.models import LIVE_STATUSES, Customer, Subscription, SubscriptionStatus
+from config.errors import ApplicationError
+from membership.models import EntitlementSource, Plan, TrialKind
+from membership.services import entitlement_sync, reader_payment_issue_set, trial_claim
+
+logger = logging.getLogger(__name__)
+
+
+def _moment(unix: int | None) -> datetime | None:
+    return datetime.fromtimestamp(unix, tz=UTC) if unix else None
+
+
+def stripe_id_of(value: Any) -> str:
+    """Return the id of an object Stripe sent either expanded or as its id."""
+    if isinstance(value, dict):
+        return str(value.get("id", ""))
+    return str(value or "")
+
+
+def customer_ensure(*, user: User) -> Customer:
+    """Return the reader's Stripe customer, creating it at Stripe the first time."""
+    existing = Customer.objects.filter(user=user).first()
+    if existing is not None:
+        return existing
+    created = stripe_gateway.customer_create(user_id=user.pk, email=user.email)
+    customer, _ = Customer.objects.get_or_create(stripe_id=created["id"], defaults={"user": user})
+    logger.info("Stripe customer %s belongs to user %s", customer.stripe_id, user.pk)
+    return customer
+
+
+def _user_of(data: dict[str, Any]) -> User | None:
+    customer = Customer.objects.filter(stripe_id=stripe_id_of(data.get("customer"))).select_related(
+        "user"
+    )
+    found = customer.first()
+    if found is not None and found.user is not None:
+        return found.user
+    user_id = (data.get("metadata") or {}).get("user_id")
+    if user_id and str(user_id).isdigit():
+        return User.objects.filter(pk=int(user_id)).first()
+    return None
+
+
+def _plan_of(price: dict[str, Any]) -> Plan | None:
+    plan_id = (price.get("metadata") or {}).get("plan_id")
+    if plan_id and str(plan_id).isdigit():
+        return Plan.objects.filter(pk=int(plan_id)).first()
+    return None
+
+
+def _failure_moment(data: dict[str, Any], fetched_at: datetime) -> datetime | None:
+    """When the unpaid invoice first failed: its finalisation, else when we saw it."""
+    invoice = data.get("latest_invoice")
+    if data.get("status") not in {"past_due", "unpaid"}:
+        return None
+    if isinstance(invoice, dict):
+        transitions = invoice.get("status_transitions") or {}
+        return _moment(transitions.get("finalized_at") or invoice.get("created")) or fetched_at
+    return fetched_at
+
+
+def _fields(data: dict[str, Any], fetched_at: datetime) -> dict[str, Any]:
+    items = (data.get("items") or {}).get("data") or [{}]
+    item = items[0]
+    price = item.get("price") or {}
+    latest = data.get("latest_invoice")
+    invoice: dict[str, Any] = latest if isinstance(latest, dict) else {}
+    invoice_open = invoice.get("status") == "open"
+    return {
+        "customer_stripe_id": stripe_id_of(data.get("customer")),
+        "price_id": price.get("id", ""),
+        "plan": _plan_of(price),
+        "interval": (price.get("recurring") or {}).get("interval", ""),
+        "status": data.get("status", SubscriptionStatus.INCOMPLETE),
+        "current_period_end": _moment(item.get("current_period_end")),
+        "trial_end": _moment(data.get("trial_end")),
+        "cancel_at": _moment(data.get("cancel_at")),
+        "cancel_at_period_end": bool(data.get("cancel_at_period_end")),
+        "ended_at": _moment(data.get("ended_at")),
+        "open_invoice_id": invoice.get("id", "") if invoice_open else "",
+        "hosted_invoice_url": (invoice.get("hosted_invoice_url") or "") if invoice_open else "",
+        "data": data,
+    }
+
+
+def subscription_access_until(subscription: Subscription) -> datetime | None:
+    """Return when the subscription's access ends, or None when it gives none now.
+
+    Trialing and active: the period's end plus a small leeway for the renewal; past due:
+    ``BILLING_GRACE_DAYS`` after the first failed payment; and never past ``cancel_at``.
+    """
+    if subscription.status not in LIVE_STATUSES or subscription.current_period_end is None:
+        return None
+    leeway = timedelta(hours=settings.BILLING_RENEWAL_LEEWAY_HOURS)
+    end = subscription.current_period_end + leeway
+    if subscription.status == SubscriptionStatus.PAST_DUE:
+        failed = subscription.payment_failed_at or timezone.now()
+        end = min(end, failed + timedelta(days=settings.BILLING_GRACE_DAYS))
+    if subscription.cancel_at is not None:
+        end = min(end, subscription.cancel_at)
+    return end
+
+
+def _access_apply(subscription: Subscription) -> None:
+    user = subscription.user
+    if user is None:
+        return
+    plan = subscription.plan
+    titles = None if plan is None or plan.all_titles else list(plan.titles.all())
+    subscription.entitlement = entitlement_sync(
+        user=user,
+        source=EntitlementSource.SUBSCRIPTION,
+        reference=subscription.stripe_id,
+        ends_at=subscription_access_until(subscription),
+        titles=titles,
+    )
+    subscription.save(update_fields=["entitlement"])
+    troubled = subscription.status in {SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID}
+    reader_payment_issue_set(user=user, since=subscription.payment_failed_at if troubled else None)
+
+
+@transaction.atomic
+def subscription_apply(*, data: dict[str, Any], fetched_at: datetime) -> Subscription:
+    """Write Stripe's state of a subscription, fetched at ``fetched_at``, and the reader's
+    access that follows from it; a state older than the one stored is dropped."""
+    fields = _fields(data, fetched_at)
+    stripe_id = data["id"]
+    try:
+        with transaction.atomic():
+            subscription, created = Subscription.objects.get_or_create(
+                stripe_id=stripe_id,
+                defaults={**fields, "user": _user_of(data), "synced_at": fetched_at},
+            )
+    except IntegrityError:  # created by a concurrent worker a moment ago
+        created = False
+    if not created:
+        subscription = Subscription.objects.select_for_update().get(stripe_id=stripe_id)
+        if subscription.synced_at >= fetched_at:
+            logger.info("Dropped an older state of subscription %s", stripe_id)
+            return subscription
+        for name, value in fields.items():
+            setattr(subscription, name, value)
+        subscription.user = subscription.user or _user_of(data)
+        subscription.synced_at = fetched_at
+    failure = _failure_moment(data, fetched_at)
+    subscription.payment_failed_at = (
+        (subscription.payment_failed_at or failure) if failure else None
+    )
+    subscription.save()
+    _access_apply(subscription)
+    logger.info(
+        "Subscription %s of user %s is %s; access until %s",
+        stripe_id,
+        subscription.user_id,
+        subscription.status,
+        subscription.entitlement.ends_at if subscription.entitlement else None,
+    )
+    return subscription
+
+
+def subscription_sync(*, subscription_id: str) -> Subscription:
+    """Fetch the subscription's newest state from Stripe and apply it (call outside any
+    transaction: the fetch is a network call)."""
+    fetched_at = timezone.now()
+    data = stripe_gateway.subscription_retrieve(subscription_id=subscription_id)
+    return subscription_apply(data=data, fetched_at=fetched_at)
+
+
+def customer_forget(*, stripe_id: str) -> None:
+    """Unlink a customer deleted at Stripe; the reader gets a new one when next needed."""
+    Customer.objects.filter(stripe_id=stripe_id).delete()
+    logger.info("Forgot Stripe customer %s, deleted at Stripe", stripe_id)
+
+
+def _card_trial_claim(subscription: Subscription) -> None:
+    """A subscription that starts with a trial spends the reader's one trial allowance."""
+    user = subscription.user
+    if user is None or subscription.trial_end is None or user.trial_used_at is not None:
+        return
+    try:
+        trial_claim(
+            user=user,
+            kind=TrialKind.CARD,
+            starts_at=timezone.now(),
+            ends_at=subscription.trial_end,
+        )
+    except ApplicationError:
+        logger.info("User %s had their trial already; card trial not claimed again", user.pk)
+
+
+def _duplicate_cancel(subscription: Subscription) -> bool:
+    """Cancel and refund a second live subscription of the same reader; True if it was one."""
+    if subscription.user is None or subscription.status not in LIVE_STATUSES:
+        return False
+    older = (
+        Subscription.objects.filter(user=subscription.user, status__in=LIVE_STATUSES)
+        .exclude(pk=subscription.pk)
+        .exists()
+    )
+    if not older:
+        return False
+    logger.warning(
+        "User %s has a second live subscription %s; cancelling and refunding it",
+        subscription.user_id,
+        subscription.stripe_id,
+    )
+    stripe_gateway.subscription_cancel(subscription_id=subscription.stripe_id)
+    invoice = subscription.data.get("latest_invoice")
+    payment_intent = (
+        stripe_id_of(invoice.get("payment_intent")) if isinstance(invoice, dict) else ""
+    )
+    if payment_intent:
+        stripe_gateway.refund_create(payment_intent_id=payment_intent, reason="duplicate")
+    subscription_sync(subscription_id=subscription.stripe_id)
+    return True
+
+
+def checkout_session_apply(*, session: dict[str, Any]) -> Subscription:
+    """Apply a completed Checkout session: link the customer to the reader, mirror the
+    subscription and its access. Safe to call from the webhook and the success page alike."""
+    user_id = str(session.get("client_reference_id") or "")
+    user = User.objects.filter(pk=int(user_id)).first() if user_id.isdigit() else None
+    customer_id = stripe_id_of(session.get("customer"))
+    if user is not None and customer_id:
+        Customer.objects.get_or_create(stripe_id=customer_id, defaults={"user": user})
+    subscription = subscription_sync(subscription_id=stripe_id_of(session.get("subscription")))
+    if not _duplicate_cancel(subscription):
+        _card_trial_claim(subscription)
+    return subscription

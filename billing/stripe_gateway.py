@@ -1,0 +1,304 @@
+"""The only module that talks to Stripe (or the offline sandbox standing in for it).
+
+Every function takes and returns plain data (dicts), so nothing else needs ``stripe``.
+Configuration is read when called. Every POST carries an idempotency key made of the
+operation, Masthead's ids and a digest of the parameters, so a retried call replays the
+first answer and never charges twice. Stripe's exceptions become ``BillingError``.
+"""
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from typing import Any, TypeVar
+
+import stripe
+from django.conf import settings
+
+from billing.errors import BillingError, BillingErrorCode
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+SDK_API_VERSION: str = stripe.api_version
+
+
+@lru_cache(maxsize=4)
+def _client_for(api_key: str, api_base: str, version: str, timeout: float) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        api_key,
+        stripe_version=version,
+        base_addresses={"api": api_base} if api_base else None,
+        max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+        http_client=stripe.new_default_http_client(timeout=timeout),
+    )
+
+
+def client() -> stripe.StripeClient:
+    """Return the Stripe client for the current settings."""
+    return _client_for(
+        settings.STRIPE_SECRET_KEY,
+        settings.STRIPE_API_BASE,
+        settings.STRIPE_API_VERSION,
+        settings.STRIPE_TIMEOUT_SECONDS,
+    )
+
+
+def idempotency_key(operation: str, ids: str, params: dict[str, Any]) -> str:
+    """Return ``<operation>:<ids>:<digest of params>``: equal calls share a key."""
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
+    return f"{operation}:{ids}:{digest.hexdigest()[:16]}"
+
+
+def _translated(call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except stripe.CardError as exc:
+        raise BillingError(
+            code=BillingErrorCode.CARD_DECLINED, message=exc.user_message or str(exc), status=402
+        ) from exc
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status == 404:
+            raise BillingError(
+                code=BillingErrorCode.NOT_FOUND, message="Stripe has no such object.", status=404
+            ) from exc
+        logger.warning("Stripe refused a request: %s", exc.user_message or exc)
+        raise BillingError(
+            code=BillingErrorCode.STRIPE_REFUSED,
+            message=exc.user_message or "Stripe refused the request.",
+            status=400,
+        ) from exc
+    except stripe.StripeError as exc:
+        logger.warning("Stripe call failed: %s", exc)
+        raise BillingError(
+            code=BillingErrorCode.STRIPE_UNAVAILABLE,
+            message="Payments are unavailable just now. Please try again in a minute.",
+            status=503,
+        ) from exc
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    result: dict[str, Any] = obj.to_dict()
+    return result
+
+
+def _post(operation: str, ids: str, method: Callable[..., Any], params: dict[str, Any]) -> Any:
+    key = idempotency_key(operation, ids, params)
+    return _translated(lambda: _plain(method(params, {"idempotency_key": key})))
+
+
+# Customers ---------------------------------------------------------------------------
+
+
+def customer_create(*, user_id: int, email: str) -> dict[str, Any]:
+    """Create the Stripe customer of a Masthead user."""
+    params = {"email": email, "metadata": {"user_id": str(user_id)}}
+    return _post("customer-create", f"user:{user_id}", client().v1.customers.create, params)
+
+
+# Products and prices -----------------------------------------------------------------
+
+
+def product_upsert(*, product_id: str, plan_id: int, name: str, description: str) -> dict:
+    """Create the plan's product, or update its name and description when it exists."""
+    params: dict[str, Any] = {"name": name, "metadata": {"plan_id": str(plan_id)}}
+    if description:
+        params["description"] = description
+    if not product_id:
+        return _post("product-create", f"plan:{plan_id}", client().v1.products.create, params)
+    products = client().v1.products
+    return _post(
+        "product-update", f"plan:{plan_id}", lambda p, o: products.update(product_id, p, o), params
+    )
+
+
+def price_create(
+    *, product_id: str, plan_id: int, amount: int, currency: str, interval: str
+) -> dict[str, Any]:
+    """Create a recurring price; Stripe prices never change, so a new amount is a new price."""
+    params = {
+        "product": product_id,
+        "unit_amount": amount,
+        "currency": currency,
+        "recurring": {"interval": interval},
+        "metadata": {"plan_id": str(plan_id), "interval": interval},
+    }
+    return _post("price-create", f"plan:{plan_id}:{interval}", client().v1.prices.create, params)
+
+
+def price_deactivate(*, price_id: str) -> dict[str, Any]:
+    """Take a price off sale; subscriptions already on it keep it."""
+    prices = client().v1.prices
+    return _post(
+        "price-deactivate", price_id, lambda p, o: prices.update(price_id, p, o), {"active": False}
+    )
+
+
+def portal_configuration_save(
+    *, configuration_id: str, products: list[dict[str, Any]], return_url: str
+) -> dict[str, Any]:
+    """Create or update the Customer Portal's configuration: cancel, card, plan switches."""
+    params: dict[str, Any] = {
+        "business_profile": {"headline": "Manage your Masthead membership"},
+        "default_return_url": return_url,
+        "features": {
+            "customer_update": {"enabled": False},
+            "invoice_history": {"enabled": True},
+            "payment_method_update": {"enabled": True},
+            "subscription_cancel": {"enabled": True, "mode": "at_period_end"},
+            "subscription_update": {
+                "enabled": bool(products),
+                "default_allowed_updates": ["price"],
+                "proration_behavior": "create_prorations",
+                "products": products,
+            },
+        },
+    }
+    configurations = client().v1.billing_portal.configurations
+    if configuration_id:
+        return _post(
+            "portal-configuration-update",
+            configuration_id,
+            lambda p, o: configurations.update(configuration_id, p, o),
+            params,
+        )
+    return _post("portal-configuration-create", "masthead", configurations.create, params)
+
+
+# Checkout and the portal ---------------------------------------------------------------
+
+
+def checkout_session_create(
+    *,
+    user_id: int,
+    customer_id: str,
+    price_id: str,
+    success_url: str,
+    cancel_url: str,
+    trial_end: int | None,
+) -> dict[str, Any]:
+    """Open a Checkout session for a subscription, with a trial ending at ``trial_end``."""
+    params: dict[str, Any] = {
+        "mode": "subscription",
+        "customer": customer_id,
+        "client_reference_id": str(user_id),
+        "line_items": [{"price": price_id, "quantity": 1}],
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "allow_promotion_codes": True,
+        "metadata": {"user_id": str(user_id)},
+        "subscription_data": {"metadata": {"user_id": str(user_id)}},
+    }
+    if trial_end is not None:
+        params["subscription_data"]["trial_end"] = trial_end
+    sessions = client().v1.checkout.sessions
+    return _post("checkout-create", f"user:{user_id}", sessions.create, params)
+
+
+def checkout_session_retrieve(*, session_id: str) -> dict[str, Any]:
+    """Return a Checkout session."""
+    sessions = client().v1.checkout.sessions
+    return _translated(lambda: _plain(sessions.retrieve(session_id)))
+
+
+def checkout_sessions_expire_open(*, customer_id: str) -> int:
+    """Expire the customer's Checkout sessions still open; return how many."""
+    sessions = client().v1.checkout.sessions
+    listed = _translated(
+        lambda: sessions.list({"customer": customer_id, "status": "open", "limit": 100})
+    )
+    expired = 0
+    for session in listed.data:
+        _post(
+            "checkout-expire", session.id, lambda p, o, s=session.id: sessions.expire(s, p, o), {}
+        )
+        expired += 1
+    return expired
+
+
+def portal_session_create(*, customer_id: str, return_url: str) -> dict[str, Any]:
+    """Open a Customer Portal session for the customer."""
+    params = {"customer": customer_id, "return_url": return_url}
+    sessions = client().v1.billing_portal.sessions
+    return _post("portal-create", customer_id, sessions.create, params)
+
+
+# Subscriptions and invoices ------------------------------------------------------------
+
+
+def subscription_retrieve(*, subscription_id: str) -> dict[str, Any]:
+    """Return the subscription as Stripe has it now, with its latest invoice expanded."""
+    subscriptions = client().v1.subscriptions
+    return _translated(
+        lambda: _plain(subscriptions.retrieve(subscription_id, {"expand": ["latest_invoice"]}))
+    )
+
+
+def subscriptions_iter(*, page_size: int = 100) -> Iterator[dict[str, Any]]:
+    """Yield every subscription Stripe has, canceled ones included."""
+    subscriptions = client().v1.subscriptions
+    starting_after: str | None = None
+    while True:
+        params: dict[str, Any] = {"status": "all", "limit": page_size}
+        if starting_after:
+            params["starting_after"] = starting_after
+        page = _translated(lambda p=params: subscriptions.list(p))  # type: ignore[misc]
+        for item in page.data:
+            yield _plain(item)
+        if not page.has_more or not page.data:
+            return
+        starting_after = page.data[-1].id
+
+
+def subscription_cancel(*, subscription_id: str) -> dict[str, Any]:
+    """Cancel a subscription at once (used for duplicates that slipped through)."""
+    subscriptions = client().v1.subscriptions
+    return _translated(lambda: _plain(subscriptions.cancel(subscription_id)))
+
+
+def invoice_pay(*, invoice_id: str) -> dict[str, Any]:
+    """Try to pay an open invoice now with the customer's default card."""
+    invoices = client().v1.invoices
+    return _post("invoice-pay", invoice_id, lambda p, o: invoices.pay(invoice_id, p, o), {})
+
+
+def refund_create(*, payment_intent_id: str, reason: str) -> dict[str, Any]:
+    """Refund a payment in full."""
+    params = {"payment_intent": payment_intent_id, "reason": reason}
+    return _post("refund-create", payment_intent_id, client().v1.refunds.create, params)
+
+
+# Webhooks ------------------------------------------------------------------------------
+
+
+def event_verify(*, payload: bytes, signature: str | None) -> dict[str, Any]:
+    """Return the event if ``signature`` proves Stripe sent ``payload`` within the tolerance
+    (300 s); refuse a bad signature or a body that is not an event."""
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"),
+            signature or "",
+            settings.STRIPE_WEBHOOK_SECRET,
+            tolerance=settings.STRIPE_WEBHOOK_TOLERANCE,
+        )
+    except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
+        raise BillingError(
+            code=BillingErrorCode.BAD_SIGNATURE,
+            message="The request is not a correctly signed Stripe event.",
+        ) from exc
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        event = None
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+        raise BillingError(
+            code=BillingErrorCode.MALFORMED_EVENT, message="The body is not a Stripe event."
+        )
+    return event
+
+
+def webhook_endpoint_create(*, url: str, events: list[str]) -> dict[str, Any]:
+    """Register Masthead's webhook endpoint; the answer carries its signing secret."""
+    params = {"url": url, "enabled_events": events, "api_version": settings.STRIPE_API_VERSION}
+    return _post("webhook-endpoint-create", url, client().v1.webhook_endpoints.create, params)
