@@ -10,7 +10,15 @@ from django.utils import timezone
 from accounts.models import User
 from membership.access import AccessReason, article_access
 from membership.management.commands import seed_demo
-from membership.models import Article, Entitlement, EntitlementEvent, Plan, Title, Trial
+from membership.models import (
+    Article,
+    Entitlement,
+    EntitlementEvent,
+    Plan,
+    Title,
+    Trial,
+    TrialStatus,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +88,8 @@ def test_each_demo_reader_meets_the_paywall_they_were_seeded_for() -> None:
     assert reason(seed_demo.NEW_READER) == AccessReason.START_TRIAL
     assert reason(seed_demo.COMP_READER, premium_article("daily-ledger")) == AccessReason.COMP
     assert reason(seed_demo.COMP_READER) == AccessReason.START_TRIAL
+    lapsed = Trial.objects.get(user=readers[seed_demo.LAPSED_READER])
+    assert lapsed.status == TrialStatus.ENDED and lapsed.ended_at == lapsed.ends_at
     days_left = Trial.objects.get(user=readers[seed_demo.TRIAL_READER]).ends_at - timezone.now()
     assert timedelta(days=6) < days_left <= timedelta(days=7)
 

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from accounts.models import User
 from membership.demo_content import TITLES, demo_articles
 from membership.models import Article, EntitlementSource, Plan, Title, TrialKind
-from membership.services import comp_grant, entitlement_grant, trial_claim
+from membership.services import comp_grant, entitlement_grant, trial_claim, trials_end
 
 ADMIN_EMAIL = "admin@masthead.localhost"
 ADMIN_PASSWORD = "masthead-admin-demo"  # noqa: S105 (a demo login, printed on purpose)
@@ -170,7 +170,8 @@ def readers_seed(*, admin: User, titles: dict[str, Title], now: datetime) -> Non
 
 
 def trial_seed(*, user: User, starts_at: datetime, ends_at: datetime) -> None:
-    """Give ``user`` a cardless trial over the given window, unless they have had one."""
+    """Give ``user`` a cardless trial over the given window, unless they have had one;
+    a window already over leaves the trial ended, as the closing sweep would."""
     if user.trial_used_at is not None:
         return
     trial = trial_claim(user=user, kind=TrialKind.CARDLESS, starts_at=starts_at, ends_at=ends_at)
@@ -181,3 +182,5 @@ def trial_seed(*, user: User, starts_at: datetime, ends_at: datetime) -> None:
         ends_at=ends_at,
         reference=f"trial:{trial.pk}",
     )
+    if ends_at <= timezone.now():
+        trials_end(trial_ids=[trial.pk], at=ends_at)
