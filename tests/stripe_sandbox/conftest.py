@@ -181,7 +181,7 @@ def events_for(client: Any, object_id: str, since: int = 0) -> list[Any]:
     """Return the events (oldest first) whose object is, or belongs to, ``object_id``."""
     out = []
     for evt in client.v1.events.list(params={"limit": 100}).auto_paging_iter():
-        obj = evt.data.object
+        obj = evt.data.object.to_dict()
         ids = {obj.get("id"), obj.get("customer"), obj.get("subscription")}
         if object_id in ids and evt.created >= since:
             out.append(evt)
