@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 
 from membership.models import Plan, Trial
 
-PLANS_PATH = "/plans/"
+PLANS_PATH = "/pricing/"  # the plans page of the reader site (web:pricing)
 CURRENCY_SYMBOLS = {"gbp": "£", "usd": "$", "eur": "€"}
 
 
