@@ -113,3 +113,13 @@ def client_as(db: None, client: Client) -> Any:
         return client
 
     return sign_in
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    """Desktop width, and no JavaScript: every page must work without it."""
+    return {
+        **browser_context_args,
+        "viewport": {"width": 1280, "height": 900},
+        "java_script_enabled": False,
+    }
