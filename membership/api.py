@@ -184,7 +184,7 @@ class TrialOutput(serializers.Serializer):
 
 
 class EntitlementOutput(serializers.ModelSerializer):
-    titles = serializers.SlugRelatedField(
+    titles = serializers.SlugRelatedField[Title](
         slug_field="slug", many=True, read_only=True, help_text="Empty when all_titles."
     )
 
