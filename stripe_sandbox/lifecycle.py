@@ -199,6 +199,8 @@ def trial_will_end(sb: Sandbox, sub: dict[str, Any], now: int) -> None:
 def start_period(sb: Sandbox, sub: dict[str, Any], now: int, *, from_trial: bool) -> None:
     """End a trial or renew: open the next period, invoice it and charge it off-session."""
     before = payments.snapshot(sub)
+    if from_trial and sub["status"] == "trialing" and _trial_ends_without_card(sb, sub, now):
+        return
     start = now if from_trial else period(sub)[1]
     interval, count = min(item_interval(it) for it in sub["items"]["data"])
     end = next_period_end(sub["billing_cycle_anchor"], start, interval, count)
@@ -227,6 +229,30 @@ def start_period(sb: Sandbox, sub: dict[str, Any], now: int, *, from_trial: bool
     sb.emit("customer.subscription.updated", sub, diff(before, sub), created=now)
     invoicing.finalize(sb, inv, now)
     collect(sb, sub, inv, now)
+
+
+def _trial_ends_without_card(sb: Sandbox, sub: dict[str, Any], now: int) -> bool:
+    """Pause or cancel a trial that ends with no payment method, if its settings say so."""
+    behaviour = sub["trial_settings"]["end_behavior"]["missing_payment_method"]
+    customer = sb.load(sub["customer"], "customer")
+    if behaviour == "create_invoice" or payments.default_pm(sb, sub, customer) is not None:
+        return False
+    if behaviour == "cancel":
+        cancel_now(sb, sub, reason="cancellation_requested", now=now)
+        return True
+    before = payments.snapshot(sub)
+    sub["status"] = "paused"
+    sb.save(sub)
+    sb.emit("customer.subscription.updated", sub, diff(before, sub), created=now)
+    sb.emit("customer.subscription.paused", sub, created=now)
+    return True
+
+
+def resume(sb: Sandbox, sub: dict[str, Any], now: int) -> None:
+    """Resume a paused subscription: a new cycle starts now and is charged."""
+    sub["billing_cycle_anchor"] = now
+    start_period(sb, sub, now, from_trial=True)
+    sb.emit("customer.subscription.resumed", sub, created=now)
 
 
 def collect(sb: Sandbox, sub: dict[str, Any], inv: dict[str, Any], now: int) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
+import threading
 import typing
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -48,6 +49,7 @@ class Schema:
 
 ANY = Schema("any")
 _cache: dict[type, Schema] = {}
+_lock = threading.RLock()  # schemas are built by a warm-up thread and by requests
 
 
 def _eval(ann: Any, ns: dict[str, Any]) -> Any:
@@ -113,8 +115,9 @@ def load(class_path: str) -> Schema:
     sub, _, name = class_path.rpartition(".")
     snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
     module = "stripe.params" + (f".{sub}" if sub else "") + f"._{snake}"
-    cls = getattr(importlib.import_module(module), name)
-    return typed_dict_schema(cls)
+    with _lock:
+        cls = getattr(importlib.import_module(module), name)
+        return typed_dict_schema(cls)
 
 
 class _Mismatch(Exception):

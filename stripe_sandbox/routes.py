@@ -56,12 +56,24 @@ def match(method: str, path: str) -> tuple[Route | None, tuple[str, ...], bool]:
     return None, (), other
 
 
-def load_all() -> None:
-    """Import every resource module (they register routes) and load every schema."""
+def load_all(*, background: bool = True) -> None:
+    """Import every resource module (they register routes) and load every schema.
+
+    The schemas load in a background thread so the server answers at once; a request
+    that needs one first simply builds it itself.
+    """
+    import threading
+
     from . import api  # noqa: F401
 
-    for r in ROUTES:
-        _ = r.schema
+    def warm() -> None:
+        for r in ROUTES:
+            _ = r.schema
+
+    if background:
+        threading.Thread(target=warm, name="schemas", daemon=True).start()
+    else:
+        warm()
 
 
 def call(sb: Sandbox, r: Route, params: dict[str, Any], ids: tuple[str, ...]) -> Any:

@@ -93,6 +93,12 @@ def subscription_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
         off_session=p.get("off_session", True),
         default_payment_method=pm["id"] if pm else None,
     )
+    end_behavior = (p.get("trial_settings") or {}).get("end_behavior") or {}
+    if end_behavior.get("missing_payment_method"):
+        sub["trial_settings"]["end_behavior"]["missing_payment_method"] = end_behavior[
+            "missing_payment_method"
+        ]
+        sb.save(sub)
     if p.get("cancel_at_period_end") or p.get("cancel_at"):
         _apply_cancel_fields(sb, sub, p, now)
         sb.save(sub)
@@ -324,6 +330,15 @@ def subscription_update(sb: Sandbox, p: dict[str, Any], sub_id: str) -> dict[str
         lifecycle.after_payment(sb, sub, invoice_now, result, now)
     if end_trial_now:
         lifecycle.start_period(sb, sub, now, from_trial=True)
+    return sub
+
+
+@route("POST", "/v1/subscriptions/{id}/resume", "SubscriptionResumeParams")
+def subscription_resume(sb: Sandbox, p: dict[str, Any], sub_id: str) -> dict[str, Any]:
+    sub = sb.load(sub_id, "subscription")
+    if sub["status"] != "paused":
+        raise StripeError("Only a paused subscription can be resumed.", param="id")
+    lifecycle.resume(sb, sub, sb.now_for(sub))
     return sub
 
 

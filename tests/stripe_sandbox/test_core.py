@@ -178,3 +178,16 @@ def test_customers_are_created_updated_listed_by_email_and_deleted(client):
                if e.data.object.id == cus.id]
     assert updated[0].data.previous_attributes["name"] == "Ada"
     assert updated[0].data.previous_attributes["metadata"].to_dict() == {"user_id": "7"}
+
+
+def test_every_route_checks_its_params_against_the_sdks_own_typeddict():
+    from stripe_sandbox import params, routes
+
+    routes.load_all(background=False)
+    assert len(routes.ROUTES) > 40
+    for r in routes.ROUTES:
+        assert r.schema.kind == "obj", r.params_class
+        assert r.schema.fields or r.method == "DELETE", r.params_class
+    schema = params.load("SubscriptionUpdateParams")
+    assert "cancel_at_period_end" in schema.fields and "expand" in schema.fields
+    assert "api_key" not in schema.fields  # request options are not API parameters

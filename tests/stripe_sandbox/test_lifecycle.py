@@ -182,3 +182,21 @@ def test_an_incomplete_subscription_expires_after_23_hours(client, catalog):
     advance(client, clock.id, T0 + DAY)
     sub = client.v1.subscriptions.retrieve(sub.id, params={"expand": ["latest_invoice"]})
     assert sub.status == "incomplete_expired" and sub.latest_invoice.status == "void"
+
+
+def test_a_trial_ending_without_a_card_pauses_and_resumes(client, catalog):
+    clock, cus = _clocked_customer(client, email="nocard@example.com")
+    sub = client.v1.subscriptions.create(params={
+        "customer": cus.id, "items": [{"price": catalog["monthly"].id}],
+        "trial_period_days": 7,
+        "trial_settings": {"end_behavior": {"missing_payment_method": "pause"}}})
+    assert sub.status == "trialing" and sub.default_payment_method is None
+    advance(client, clock.id, T0 + 7 * DAY + 60)
+    assert client.v1.subscriptions.retrieve(sub.id).status == "paused"
+    assert "customer.subscription.paused" in [e.type for e in events_for(client, sub.id)]
+    client.v1.customers.update(cus.id, params={
+        "invoice_settings": {"default_payment_method": "pm_card_visa"}})
+    resumed = client.v1.subscriptions.resume(sub.id)
+    assert resumed.status == "active"
+    assert resumed.billing_cycle_anchor == T0 + 7 * DAY + 60
+    assert client.v1.invoices.retrieve(resumed.latest_invoice).amount_paid == 900

@@ -22,7 +22,7 @@ def subscribed(client, catalog):
 
 
 def test_a_portal_session_has_a_hosted_url_and_shows_the_plan(client, subscribed):
-    cus, sub, portal = subscribed
+    cus, _sub, portal = subscribed
     assert portal.id.startswith("bps_") and portal.customer == cus.id
     assert portal.return_url == RETURN and portal.configuration.startswith("bpc_")
     status, _, html = http_request(portal.url)
@@ -35,7 +35,7 @@ def test_a_portal_session_has_a_hosted_url_and_shows_the_plan(client, subscribed
 
 def test_cancel_in_the_portal_sets_cancel_at_to_the_period_end_and_resume_clears_it(
         client, subscribed):
-    cus, sub, portal = subscribed
+    _cus, sub, portal = subscribed
     end = sub["items"].data[0].current_period_end
     status, headers, _ = http_request(portal.url, "POST",
                                       form={"action": "cancel", "subscription": sub.id})
@@ -56,7 +56,7 @@ def test_cancel_in_the_portal_sets_cancel_at_to_the_period_end_and_resume_clears
 
 
 def test_switching_plan_in_the_portal_changes_the_price(client, catalog, subscribed):
-    cus, sub, portal = subscribed
+    _cus, sub, portal = subscribed
     _, _, html = http_request(portal.url)
     assert catalog["premium"].id in html
     http_request(portal.url, "POST", form={"action": "switch", "subscription": sub.id,

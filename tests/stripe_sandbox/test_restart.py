@@ -45,6 +45,6 @@ def test_state_survives_a_restart_and_reset_clears_it(tmp_path, receiver):
         assert "GET /v1/subscriptions/" + sub.id in sbx.log()  # one log line per request
         sbx.process.terminate()
         sbx.process.wait(5)
-    with running_sandbox(data, args=["--reset"]) as fresh:
-        with pytest.raises(stripe.InvalidRequestError):
-            fresh.client().v1.customers.retrieve(cus.id)
+    with running_sandbox(data, args=["--reset"]) as fresh, \
+            pytest.raises(stripe.InvalidRequestError):
+        fresh.client().v1.customers.retrieve(cus.id)

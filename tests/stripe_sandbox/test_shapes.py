@@ -69,7 +69,7 @@ def objects(sandbox, tmp_path_factory):
     for evt in client.v1.events.list(params={"limit": 100}).data:
         add("event", evt)
         kind = evt.data.object.object
-        if kind in FIXTURES and kind != "customer" or evt.type == "customer.created":
+        if (kind in FIXTURES and kind != "customer") or evt.type == "customer.created":
             add(kind, evt.data.object)
     other = client.v1.customers.create(params={"email": "deleted@example.com"})
     add("deleted_customer", client.v1.customers.delete(other.id))
