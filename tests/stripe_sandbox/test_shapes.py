@@ -10,7 +10,7 @@ import pytest
 from .conftest import advance, http_request
 
 # A copy of ../shared/stripe/fixtures.json (from stripe/openapi, MIT licence).
-FIXTURES = json.loads((Path(__file__).parent / "data" / "stripe_fixtures.json").read_text())[
+FIXTURES = json.loads((Path(__file__).parent / "fixtures" / "stripe_fixtures.json").read_text())[
     "resources"]
 
 
