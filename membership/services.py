@@ -294,8 +294,10 @@ def _reachable(trials: QuerySet[Trial], at: datetime) -> QuerySet[Trial]:
 
 
 def _reminders_due(at: datetime) -> QuerySet[Trial]:
+    """Cardless trials only: billing reminds card trials (Stripe's ``trial_will_end``)."""
     window_end = at + timedelta(days=settings.TRIAL_REMINDER_DAYS)
     due = Trial.objects.filter(
+        kind=TrialKind.CARDLESS,
         status=TrialStatus.ACTIVE,
         reminder_sent_at__isnull=True,
         ends_at__gt=at,
@@ -370,8 +372,9 @@ def trials_end(*, trial_ids: Sequence[int], at: datetime | None = None) -> list[
 
 
 def trial_reminders_send(*, at: datetime | None = None) -> int:
-    """Queue the reminder email of every active trial ending within ``TRIAL_REMINDER_DAYS``
-    that has had none (subscribed readers excepted); return how many were queued."""
+    """Queue the reminder email of every active cardless trial ending within
+    ``TRIAL_REMINDER_DAYS`` that has had none (subscribed readers excepted); return how many
+    were queued."""
     from membership.tasks import trial_reminder_emails_send  # tasks import this module
 
     now = at or timezone.now()

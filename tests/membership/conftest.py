@@ -16,14 +16,15 @@ TrialEnding = Callable[..., Trial]
 
 @pytest.fixture
 def trial_ending(db: None) -> TrialEnding:
-    """Return a maker of cardless trials, with their entitlement, that end at ``ends_at``."""
+    """Return a maker of trials (cardless by default), with their entitlement, ending at
+    ``ends_at``."""
 
-    def make(ends_at: datetime, *, user: User | None = None) -> Trial:
+    def make(
+        ends_at: datetime, *, user: User | None = None, kind: str = TrialKind.CARDLESS
+    ) -> Trial:
         reader = user or UserFactory()
         starts_at = ends_at - timedelta(days=14)
-        trial = trial_claim(
-            user=reader, kind=TrialKind.CARDLESS, starts_at=starts_at, ends_at=ends_at
-        )
+        trial = trial_claim(user=reader, kind=kind, starts_at=starts_at, ends_at=ends_at)
         entitlement_grant(
             user=reader,
             source=EntitlementSource.TRIAL,

@@ -9,7 +9,7 @@ import time_machine
 from django.core import mail
 
 from membership import tasks
-from membership.models import EntitlementSource, Trial, TrialEvent, TrialStatus
+from membership.models import EntitlementSource, Trial, TrialEvent, TrialKind, TrialStatus
 from membership.services import trial_reminders_send, trials_close, trials_end
 from tests.factories import EntitlementFactory, PlanFactory, UserFactory
 
@@ -105,6 +105,14 @@ def test_reminder_is_not_sent_to_a_subscribed_reader(trial_ending, run_on_commit
     assert [message.to for message in mail.outbox] == [[lapsed.user.email]]
     subscribed.refresh_from_db()
     assert subscribed.reminder_sent_at is None
+
+
+def test_card_trials_are_left_to_billing_for_the_reminder(trial_ending, run_on_commit):
+    trial_ending(NOW + timedelta(days=1), kind=TrialKind.CARD)
+
+    assert run_on_commit(trial_reminders_send) == 0
+
+    assert mail.outbox == []
 
 
 def test_reminder_is_checked_again_when_sent(trial_ending, django_capture_on_commit_callbacks):
