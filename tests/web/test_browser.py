@@ -8,7 +8,11 @@ from playwright.sync_api import Page, expect
 from tests.factories import PASSWORD
 from tests.web.conftest import MARKER, lapsed_reader, never_trialled_reader
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    # pytest-playwright 0.10.0's own fallback ``base_url`` fixture trips a pytest 9 deprecation.
+    pytest.mark.filterwarnings("ignore:Session-scoped fixtures defined as instance methods"),
+]
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
