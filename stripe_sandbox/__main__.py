@@ -9,7 +9,7 @@ import threading
 from types import FrameType
 
 from .api.clocks_api import ClockRunner
-from .api.events_api import purge_events
+from .api.events_api import ensure_endpoint, purge_events
 from .app import Sandbox
 from .config import parse_args
 from .server import make_server
@@ -25,6 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     server = make_server(sb)
     with sb.store.transaction():
         purge_events(sb)
+        if settings.webhook_endpoint:
+            we = ensure_endpoint(sb, settings.webhook_endpoint, settings.webhook_secret)
+            logging.getLogger("stripe_sandbox").info(
+                "webhook endpoint %s -> %s (secret %s)", we["id"], we["url"], we["_secret"]
+            )
     deliverer, clocks = Deliverer(sb), ClockRunner(sb)
     deliverer.start()
     clocks.start()

@@ -48,6 +48,8 @@ class Settings:
     payment_retry_days: list[int] = field(default_factory=lambda: [3, 5, 7])
     after_retries: str = "canceled"
     quiet: bool = False
+    webhook_endpoint: str = ""
+    webhook_secret: str = ""
 
     @property
     def base_url(self) -> str:
@@ -96,6 +98,16 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         help="subscription status once every retry failed",
     )
     ap.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    ap.add_argument(
+        "--webhook-endpoint",
+        default="",
+        help="register this URL for every event at start-up (for `make run`)",
+    )
+    ap.add_argument(
+        "--webhook-secret",
+        default="",
+        help="its signing secret, e.g. the app's STRIPE_WEBHOOK_SECRET",
+    )
     a = ap.parse_args(argv)
     return Settings(
         data_dir=a.data_dir,
@@ -109,4 +121,6 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         payment_retry_days=a.payment_retry_days,
         after_retries=a.after_retries,
         quiet=a.quiet,
+        webhook_endpoint=a.webhook_endpoint,
+        webhook_secret=a.webhook_secret,
     )

@@ -102,3 +102,25 @@ def endpoint_delete(sb: Sandbox, p: dict[str, Any], we_id: str) -> dict[str, Any
 @route("GET", "/v1/webhook_endpoints", "WebhookEndpointListParams")
 def endpoint_list(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
     return paginate(live(sb, "webhook_endpoint"), p, "/v1/webhook_endpoints")
+
+
+def ensure_endpoint(sb: Sandbox, url: str, secret: str) -> dict[str, Any]:
+    """Make sure ``url`` receives every event, signed with ``secret`` (random if empty)."""
+    _check_url(url, "--webhook-endpoint")
+    for we in live(sb, "webhook_endpoint"):
+        if we["url"] == url:
+            if secret:
+                we["_secret"] = secret
+            we["enabled_events"], we["status"] = ["*"], "enabled"
+            return sb.save(we)
+    we = core.webhook_endpoint(
+        now=sb.now(),
+        url=url,
+        enabled_events=["*"],
+        api_version=None,
+        description="registered by --webhook-endpoint",
+        metadata={},
+    )
+    if secret:
+        we["_secret"] = secret
+    return sb.save(we)

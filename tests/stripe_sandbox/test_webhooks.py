@@ -123,3 +123,17 @@ def test_events_are_listed_by_type_and_created_and_retrieved(client):
     assert client.v1.events.retrieve(evt.id).data.object.email == "events@example.com"
     none = client.v1.events.list(params={"created": {"lt": before - 86400}})
     assert none.data == []
+
+
+def test_an_endpoint_given_on_the_command_line_receives_everything_with_its_secret(
+        make_sandbox, receiver):
+    sbx = make_sandbox("--webhook-endpoint", receiver.url, "--webhook-secret", "whsec_local")
+    client = sbx.client()
+    [we] = client.v1.webhook_endpoints.list().data
+    assert we.url == receiver.url and list(we.enabled_events) == ["*"]
+    cus = client.v1.customers.create(params={"email": "cli@example.com"})
+    receiver.wait_for(lambda evs: any(e["data"]["object"]["id"] == cus.id for e in evs))
+    raw = receiver.received[0]
+    event = stripe.Webhook.construct_event(raw.body, raw.headers["Stripe-Signature"],
+                                           "whsec_local")
+    assert event.type == "customer.created"
