@@ -48,6 +48,7 @@ def new_invoice(
     period_start: int,
     period_end: int,
     lines: list[dict[str, Any]],
+    announce: bool = True,
 ) -> dict[str, Any]:
     """Create a draft invoice for ``sub`` with line specs ``{item, amount, description, ...}``."""
     customer = sb.load(sub["customer"], "customer")
@@ -83,7 +84,8 @@ def new_invoice(
         inv["ending_balance"] = total
     inv["default_payment_method"] = None
     sb.save(inv)
-    sb.emit("invoice.created", inv, created=now)
+    if announce:
+        sb.emit("invoice.created", inv, created=now)
     return inv
 
 

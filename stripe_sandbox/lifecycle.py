@@ -150,21 +150,21 @@ def create(
         period_start=now,
         period_end=now,
         lines=lines,
+        announce=False,
     )
+    # As on Stripe: the subscription (trialing or incomplete) first, then its invoice, then
+    # the payment, then the move to active.
     sub["latest_invoice"] = inv["id"]
+    sb.save(sub)
+    sb.emit("customer.subscription.created", sub)
+    sb.emit("invoice.created", inv, created=now)
+    invoicing.finalize(sb, inv, now)
     if trial_end:
-        sb.save(sub)
-        sb.emit("customer.subscription.created", sub)
-        invoicing.finalize(sb, inv, now)
         return sub
     if payment_behavior == "default_incomplete":
-        sb.save(sub)
-        sb.emit("customer.subscription.created", sub)
-        invoicing.finalize(sb, inv, now)
         if inv["status"] == "paid":
             _set_status(sb, sub, "active", now)
         return sub
-    invoicing.finalize(sb, inv, now)
     result = invoicing.attempt(sb, inv, pm, now=now, off_session=off_session)
     if result != "succeeded" and payment_behavior == "error_if_incomplete":
         raise StripeError(
@@ -174,9 +174,8 @@ def create(
             code="card_declined",
             decline_code="generic_decline",
         )
-    sub["status"] = "active" if result == "succeeded" else "incomplete"
-    sb.save(sub)
-    sb.emit("customer.subscription.created", sub)
+    if result == "succeeded":
+        _set_status(sb, sub, "active", now)
     return sub
 
 

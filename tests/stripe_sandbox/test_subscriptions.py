@@ -176,3 +176,19 @@ def test_invoices_are_listed_by_customer_and_status(client, catalog):
     assert client.v1.invoices.list(params={"customer": cus.id, "status": "open"}).data == []
     paid = client.v1.invoice_payments.list(params={"invoice": sub.latest_invoice})
     assert paid.data[0].payment.payment_intent.startswith("pi_")
+
+
+def test_events_of_a_paid_creation_come_in_stripes_order(client, catalog):
+    from .conftest import events_for
+
+    cus = _customer(client, email="order@example.com")
+    sub = _subscribe(client, catalog, cus, default_payment_method="pm_card_visa")
+    events = events_for(client, cus.id)
+    types = [e.type for e in events if not e.type.startswith(("customer.created",
+                                                              "payment_method."))]
+    assert types == ["customer.subscription.created", "invoice.created", "invoice.finalized",
+                     "payment_intent.created", "payment_intent.succeeded", "invoice.paid",
+                     "invoice.payment_succeeded", "customer.subscription.updated"]
+    assert events[-1].data.object.id == sub.id
+    assert events[-1].data.previous_attributes["status"] == "incomplete"
+    assert all(e.request.idempotency_key for e in events)
