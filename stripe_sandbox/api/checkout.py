@@ -10,7 +10,7 @@ from ..errors import StripeError, invalid, missing
 from ..objects import core, sessions
 from ..routes import route
 from .common import created_filter, live, merge_metadata, paginate
-from .subscriptions import load_price
+from .items import load_price
 
 MIN_TRIAL_END_AHEAD = 48 * 3600
 SESSION_LIFETIME = 24 * 3600

@@ -10,7 +10,7 @@ from ..errors import StripeError, missing
 from ..objects import core, sessions
 from ..routes import route
 from .common import live, merge_metadata, paginate
-from .subscriptions import switch_items
+from .items import switch_items
 
 
 def _features(given: dict[str, Any] | None) -> dict[str, Any]:
