@@ -137,3 +137,18 @@ def test_an_endpoint_given_on_the_command_line_receives_everything_with_its_secr
     event = stripe.Webhook.construct_event(raw.body, raw.headers["Stripe-Signature"],
                                            "whsec_local")
     assert event.type == "customer.created"
+
+
+def test_events_are_kept_30_days(tmp_path):
+    from stripe_sandbox.api.events_api import event_list
+    from stripe_sandbox.app import Sandbox
+    from stripe_sandbox.config import Settings
+
+    sb = Sandbox(Settings(data_dir=tmp_path / "retention"))
+    with sb.store.transaction():
+        old = sb.emit("customer.created", {"id": "cus_old", "object": "customer"})
+        new = sb.emit("customer.created", {"id": "cus_new", "object": "customer"})
+        sb.store.conn.execute("UPDATE objects SET real_ts = ? WHERE id = ?",
+                              (time.time() - 31 * 86400, old["id"]))
+        listed = event_list(sb, {})
+    assert [e["id"] for e in listed["data"]] == [new["id"]]
