@@ -1,0 +1,47 @@
+"""Every write to trials and entitlements. Nothing else writes them."""
+
+from membership.services.entitlements import (
+    comp_grant,
+    entitlement_change,
+    entitlement_for_update,
+    entitlement_grant,
+    entitlement_revoke,
+    entitlement_sync,
+    reader_payment_issue_set,
+)
+from membership.services.trial_sweeps import (
+    trial_ended_email_send,
+    trial_reminder_send,
+    trial_reminders_send,
+    trials_close,
+)
+from membership.services.trials import (
+    email_canonical,
+    email_hash,
+    trial_claim,
+    trial_for_update,
+    trial_history_apply,
+    trial_start,
+    trials_end,
+)
+
+__all__ = [
+    "comp_grant",
+    "email_canonical",
+    "email_hash",
+    "entitlement_change",
+    "entitlement_for_update",
+    "entitlement_grant",
+    "entitlement_revoke",
+    "entitlement_sync",
+    "reader_payment_issue_set",
+    "trial_claim",
+    "trial_ended_email_send",
+    "trial_for_update",
+    "trial_history_apply",
+    "trial_reminder_send",
+    "trial_reminders_send",
+    "trial_start",
+    "trials_close",
+    "trials_end",
+]

@@ -1,0 +1,136 @@
+"""Trial writes: one free trial per person, started, claimed and ended."""
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from membership.errors import trial_already_used
+from membership.models import EntitlementSource, Trial, TrialEvent, TrialKind, TrialStatus
+from membership.services.entitlements import entitlement_grant
+
+logger = logging.getLogger(__name__)
+
+GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
+
+
+def email_canonical(email: str) -> str:
+    """Return the address one person is known by: lower-cased, ``+tag`` removed, and the
+    dots of the local part removed for Gmail, which ignores them."""
+    local, _, domain = email.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0]
+    if domain in GMAIL_DOMAINS:
+        local = local.replace(".", "")
+        domain = "gmail.com"
+    return f"{local}@{domain}"
+
+
+def email_hash(email: str) -> str:
+    """Return the keyed hash (HMAC-SHA256) that stands for a person's address."""
+    key = settings.EMAIL_HASH_KEY.encode()
+    return hmac.new(key, email_canonical(email).encode(), hashlib.sha256).hexdigest()
+
+
+@transaction.atomic
+def trial_claim(*, user: User, kind: str, starts_at: datetime, ends_at: datetime) -> Trial:
+    """Spend the reader's one trial (cardless, or a card trial through Stripe).
+
+    Refuses with ``trial_already_used`` when this account, or any account ever opened with
+    the same normalised address, has had one.
+    """
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    fingerprint = email_hash(locked.email)
+    taken = Trial.objects.filter(Q(user=locked) | Q(email_hash=fingerprint)).exists()
+    if locked.trial_used_at is not None or taken:
+        raise trial_already_used()
+    try:
+        with transaction.atomic():
+            trial = Trial.objects.create(
+                user=locked,
+                email_hash=fingerprint,
+                kind=kind,
+                started_at=starts_at,
+                ends_at=ends_at,
+            )
+    except IntegrityError as exc:  # a concurrent claim won the race
+        raise trial_already_used() from exc
+    TrialEvent.objects.create(
+        trial=trial,
+        kind=TrialEvent.Kind.STARTED,
+        at=starts_at,
+        data={"kind": kind, "ends_at": ends_at.isoformat()},
+    )
+    User.objects.filter(pk=locked.pk).update(trial_used_at=starts_at)
+    user.trial_used_at = starts_at
+    logger.info("User %s claimed a %s trial %s ending %s", user.pk, kind, trial.pk, ends_at)
+    return trial
+
+
+@transaction.atomic
+def trial_start(*, user: User) -> Trial:
+    """Start the reader's free trial: every premium title for ``TRIAL_DAYS`` days, no card.
+
+    One per person, for ever; a second attempt raises ``trial_already_used`` (409).
+    """
+    now = timezone.now()
+    ends_at = now + timedelta(days=settings.TRIAL_DAYS)
+    trial = trial_claim(user=user, kind=TrialKind.CARDLESS, starts_at=now, ends_at=ends_at)
+    entitlement_grant(
+        user=user,
+        source=EntitlementSource.TRIAL,
+        starts_at=now,
+        ends_at=ends_at,
+        reference=f"trial:{trial.pk}",
+    )
+    return trial
+
+
+def trial_history_apply(*, user: User) -> None:
+    """Mark a new account whose address already had a trial, so the paywall offers plans."""
+    claimed = (
+        Trial.objects.filter(email_hash=email_hash(user.email))
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    if claimed is not None and user.trial_used_at is None:
+        User.objects.filter(pk=user.pk).update(trial_used_at=claimed)
+        user.trial_used_at = claimed
+
+
+def trial_for_update(*, trial_id: int, trials: QuerySet[Trial] | None = None) -> Trial | None:
+    """Return the trial (among ``trials``) with its row locked until the transaction ends."""
+    chosen = Trial.objects.all() if trials is None else trials
+    return chosen.select_for_update(of=("self",)).select_related("user").filter(pk=trial_id).first()
+
+
+@transaction.atomic
+def trials_end(*, trial_ids: Sequence[int], at: datetime | None = None) -> list[int]:
+    """Mark ended the active trials among ``trial_ids`` (the one status change a trial
+    makes), recording each; return the ids ended. Ended trials are left as they are."""
+    now = at or timezone.now()
+    locked = list(
+        Trial.objects.select_for_update()
+        .filter(pk__in=trial_ids, status=TrialStatus.ACTIVE)
+        .order_by("pk")
+    )
+    ended = [trial.pk for trial in locked]
+    Trial.objects.filter(pk__in=ended).update(status=TrialStatus.ENDED, ended_at=now)
+    TrialEvent.objects.bulk_create(
+        TrialEvent(
+            trial=trial,
+            kind=TrialEvent.Kind.ENDED,
+            at=now,
+            data={"ends_at": trial.ends_at.isoformat()},
+        )
+        for trial in locked
+    )
+    for trial in locked:
+        logger.info("Ended trial %s of user %s", trial.pk, trial.user_id)
+    return ended
