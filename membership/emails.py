@@ -23,13 +23,14 @@ def price_format(*, amount: int, currency: str) -> str:
 
 
 def email_build(*, template: str, to: str, context: dict[str, Any]) -> EmailMultiAlternatives:
-    """Render ``membership/email/<template>`` (subject, text, HTML) into one message."""
+    """Render ``<template>_subject.txt``, ``<template>.txt`` and ``<template>.html`` (e.g.
+    ``membership/email/trial_reminder``) into one plain-text message with an HTML part."""
     context = {
         "site_url": settings.SITE_URL,
         "plans_url": settings.SITE_URL + PLANS_PATH,
         **context,
     }
-    prefix = f"membership/email/{template}"
+    prefix = template
     subject = " ".join(render_to_string(f"{prefix}_subject.txt", context).split())
     message = EmailMultiAlternatives(
         subject=subject, body=render_to_string(f"{prefix}.txt", context), to=[to]
@@ -42,7 +43,7 @@ def trial_reminder_email_build(*, trial: Trial, to: str, now: datetime) -> Email
     """Build "your free trial ends in N days": the end date, days left, a link to the plans."""
     days_left = max(1, math.ceil((trial.ends_at - now).total_seconds() / 86400))
     return email_build(
-        template="trial_reminder",
+        template="membership/email/trial_reminder",
         to=to,
         context={"ends_at": trial.ends_at, "days_left": days_left},
     )
@@ -62,5 +63,7 @@ def trial_ended_email_build(
         for plan in plans
     ]
     return email_build(
-        template="trial_ended", to=to, context={"ended_at": trial.ends_at, "plans": offers}
+        template="membership/email/trial_ended",
+        to=to,
+        context={"ended_at": trial.ends_at, "plans": offers},
     )

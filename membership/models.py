@@ -68,7 +68,8 @@ class Article(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("membership:article-detail", kwargs={"pk": self.pk})
+        """The reader's page of the article (the API's address is ``membership:article-detail``)."""
+        return reverse("web:article", kwargs={"pk": self.pk})
 
     @property
     def is_open(self) -> bool:

@@ -54,7 +54,7 @@ def entitlement_list_live(*, user: User, at: datetime | None = None) -> QuerySet
     return (
         Entitlement.objects.live(at)
         .filter(user=user)
-        .prefetch_related(Prefetch("titles", queryset=Title.objects.only("slug")))
+        .prefetch_related(Prefetch("titles", queryset=Title.objects.only("slug", "name")))
         .order_by("ends_at", "pk")
     )
 

@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import override_settings
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -26,7 +27,7 @@ def test_a_reader_signs_up_starts_the_trial_and_reads_a_premium_article_with_the
 
     me = app.get("/api/v1/me/")
     trial = app.post("/api/v1/me/trial/")
-    reading = app.get(article.get_absolute_url())
+    reading = app.get(reverse("membership:article-detail", kwargs={"pk": article.pk}))
 
     assert me.status_code == 200
     assert me.json()["email"] == "new.reader@example.com"

@@ -6,6 +6,7 @@ Session, user, article with its title, and the one entitlement question.
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -59,7 +60,9 @@ def test_reading_an_article_costs_at_most_four_queries(
         client = APIClient(HTTP_X_SESSION_TOKEN=session_token_for(reader))
 
     with django_assert_max_num_queries(4):
-        response = client.get(premium_article.get_absolute_url())
+        response = client.get(
+            reverse("membership:article-detail", kwargs={"pk": premium_article.pk})
+        )
 
     assert response.status_code == 200
     assert response.json()["access"] == {"granted": True, "reason": "subscription"}
@@ -78,7 +81,9 @@ def test_a_denied_reader_costs_at_most_four_queries_too(
         client = APIClient(HTTP_X_SESSION_TOKEN=session_token_for(reader))
 
     with django_assert_max_num_queries(4):
-        response = client.get(premium_article.get_absolute_url())
+        response = client.get(
+            reverse("membership:article-detail", kwargs={"pk": premium_article.pk})
+        )
 
     assert response.json()["access"] == {"granted": False, "reason": "start_trial"}
     assert "body" not in response.json()

@@ -60,7 +60,7 @@ def test_article_detail_gives_a_granted_reader_the_body_and_no_paywall(
 
 
 def test_article_detail_url_is_the_articles_absolute_url(premium_article):
-    assert premium_article.get_absolute_url() == f"{ARTICLES}{premium_article.pk}/"
+    assert premium_article.get_absolute_url() == f"/articles/{premium_article.pk}/"
     assert reverse("membership:article-detail", kwargs={"pk": 7}) == f"{ARTICLES}7/"
 
 

@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from membership.services import trial_start
@@ -35,7 +36,7 @@ def test_a_post_to_an_unknown_path_is_a_json_404_not_a_csrf_page(reader):
 def answers(reader, reader_client, api_client, premium_article):  # type: ignore[no-untyped-def]
     """One answer of every kind the API gives: successes and each sort of error."""
     trial_start(user=reader)
-    article = premium_article.get_absolute_url()
+    article = reverse("membership:article-detail", kwargs={"pk": premium_article.pk})
     return {
         "titles": api_client.get("/api/v1/titles/"),
         "title": api_client.get(f"/api/v1/titles/{premium_article.title.slug}/"),
