@@ -9,6 +9,9 @@ from rest_framework.test import APIClient
 from config.celery import app as celery_app
 from tests.factories import UserFactory
 
+# A real ``celery worker`` process for tests marked ``celery_worker`` (see the module).
+pytest_plugins = ["tests.celery_worker"]
+
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:

@@ -1,14 +1,23 @@
-"""Helpers for billing tests: Stripe-signed webhook requests."""
+"""Helpers for billing tests: Stripe-signed webhook requests, and the offline Stripe
+(``stripe_sandbox``) running as a real process that Masthead's gateway talks to."""
 
 import hashlib
 import hmac
 import json
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import Client
+
+from stripe_sandbox.testing import RunningSandbox, running_sandbox
+
+# Short webhook retry schedule so a refused delivery is retried within a test.
+SANDBOX_ARGS = ["--webhook-retry-schedule", "0.2,0.5,1", "--webhook-timeout", "5"]
+LIVE_WEBHOOK_SECRET = "whsec_masthead_tests"
 
 WEBHOOK_URL = "/billing/stripe/webhook/"
 
@@ -56,3 +65,42 @@ class WebhookPoster:
 @pytest.fixture
 def webhook(client: Client) -> WebhookPoster:
     return WebhookPoster(client)
+
+
+def _point_at(settings: Any, sandbox: RunningSandbox) -> None:
+    settings.STRIPE_API_BASE = sandbox.url
+    settings.STRIPE_SECRET_KEY = "sk_test_masthead_tests"
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+
+
+@pytest.fixture(scope="session")
+def _shared_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
+    with running_sandbox(tmp_path_factory.mktemp("stripe") / "data", args=SANDBOX_ARGS) as sbx:
+        yield sbx
+
+
+@pytest.fixture
+def sandbox_api(_shared_sandbox: RunningSandbox, settings: Any) -> RunningSandbox:
+    """Masthead's gateway talks to a sandbox shared by the session; it sends no webhooks.
+
+    For tests of calls to Stripe. ``sandbox_api.client()`` inspects Stripe's side.
+    """
+    _point_at(settings, _shared_sandbox)
+    return _shared_sandbox
+
+
+@pytest.fixture
+def sandbox_webhooks(
+    live_server: Any, settings: Any, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[RunningSandbox]:
+    """A sandbox of this test's own that delivers signed webhooks to Masthead's endpoint on
+    the live server, as Stripe does. Extra sandbox options: ``@pytest.mark.sandbox_args(...)``.
+    Use with ``@pytest.mark.django_db(transaction=True)``."""
+    marker = request.node.get_closest_marker("sandbox_args")
+    extra = list(marker.args) if marker else []
+    endpoint = f"{live_server.url}/billing/stripe/webhook/"
+    args = [*SANDBOX_ARGS, "--webhook-endpoint", endpoint, "--webhook-secret", LIVE_WEBHOOK_SECRET]
+    with running_sandbox(tmp_path / "stripe", args=[*args, *extra]) as sandbox:
+        _point_at(settings, sandbox)
+        settings.STRIPE_WEBHOOK_SECRET = LIVE_WEBHOOK_SECRET
+        yield sandbox

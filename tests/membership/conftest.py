@@ -8,7 +8,6 @@ import pytest
 from accounts.models import User
 from membership.models import EntitlementSource, Trial, TrialKind
 from membership.services import entitlement_grant, trial_claim
-from tests.celery_worker import celery_worker_process  # noqa: F401 (a fixture)
 from tests.factories import UserFactory
 
 TrialEnding = Callable[..., Trial]
