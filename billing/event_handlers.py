@@ -36,7 +36,10 @@ def checkout_completed(event: dict[str, Any]) -> None:
 
 
 def subscription_changed(event: dict[str, Any]) -> None:
-    services.subscription_sync(subscription_id=_object(event)["id"])
+    subscription = services.subscription_sync(subscription_id=_object(event)["id"])
+    previous = event["data"].get("previous_attributes") or {}
+    if "default_payment_method" in previous:  # the reader replaced the card
+        services.subscription_payment_retry(subscription=subscription)
 
 
 def subscription_deleted(event: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing import stripe_gateway
+from billing.errors import BillingError
 from billing.models import LIVE_STATUSES, Customer, Subscription, SubscriptionStatus
 from config.errors import ApplicationError
 from membership.models import EntitlementSource, Plan, TrialKind
@@ -201,28 +202,27 @@ def _card_trial_claim(subscription: Subscription) -> None:
 
 
 def _duplicate_cancel(subscription: Subscription) -> bool:
-    """Cancel and refund a second live subscription of the same reader; True if it was one."""
+    """Cancel and refund a reader's live subscription when an older one is live too (the
+    oldest is kept, so applying either checkout again never cancels both); True if it was."""
     if subscription.user is None or subscription.status not in LIVE_STATUSES:
         return False
-    older = (
-        Subscription.objects.filter(user=subscription.user, status__in=LIVE_STATUSES)
-        .exclude(pk=subscription.pk)
-        .exists()
-    )
-    if not older:
+    others = Subscription.objects.filter(user=subscription.user, status__in=LIVE_STATUSES)
+    mine = (subscription.data.get("created") or 0, subscription.stripe_id)
+    if not any(
+        (other.data.get("created") or 0, other.stripe_id) < mine
+        for other in others.exclude(pk=subscription.pk)
+    ):
         return False
     logger.warning(
         "User %s has a second live subscription %s; cancelling and refunding it",
         subscription.user_id,
         subscription.stripe_id,
     )
+    invoice_id = stripe_id_of(subscription.data.get("latest_invoice"))
+    if invoice_id:
+        for payment_intent in stripe_gateway.invoice_payment_intent_ids(invoice_id=invoice_id):
+            stripe_gateway.refund_create(payment_intent_id=payment_intent, reason="duplicate")
     stripe_gateway.subscription_cancel(subscription_id=subscription.stripe_id)
-    invoice = subscription.data.get("latest_invoice")
-    payment_intent = (
-        stripe_id_of(invoice.get("payment_intent")) if isinstance(invoice, dict) else ""
-    )
-    if payment_intent:
-        stripe_gateway.refund_create(payment_intent_id=payment_intent, reason="duplicate")
     subscription_sync(subscription_id=subscription.stripe_id)
     return True
 
@@ -239,3 +239,30 @@ def checkout_session_apply(*, session: dict[str, Any]) -> Subscription:
     if not _duplicate_cancel(subscription):
         _card_trial_claim(subscription)
     return subscription
+
+
+def subscription_payment_retry(*, subscription: Subscription) -> Subscription:
+    """Pay the subscription's open invoice now with its new card, rather than wait for
+    Stripe's next retry; a refused card leaves it as it was."""
+    payment_method = stripe_id_of(subscription.data.get("default_payment_method"))
+    troubled = subscription.status in {SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID}
+    if not (troubled and subscription.open_invoice_id and payment_method):
+        return subscription
+    try:
+        stripe_gateway.invoice_pay(
+            invoice_id=subscription.open_invoice_id, payment_method_id=payment_method
+        )
+    except BillingError as exc:
+        logger.info(
+            "Paying invoice %s of subscription %s with the new card failed: %s",
+            subscription.open_invoice_id,
+            subscription.stripe_id,
+            exc.code,
+        )
+        return subscription
+    logger.info(
+        "Paid invoice %s of subscription %s with the reader's new card",
+        subscription.open_invoice_id,
+        subscription.stripe_id,
+    )
+    return subscription_sync(subscription_id=subscription.stripe_id)

@@ -79,7 +79,7 @@ def _translated(call: Callable[[], T]) -> T:
 
 
 def _plain(obj: Any) -> dict[str, Any]:
-    result: dict[str, Any] = obj.to_dict()
+    result: dict[str, Any] = obj.to_dict(for_json=True)
     return result
 
 
@@ -135,10 +135,65 @@ def price_deactivate(*, price_id: str) -> dict[str, Any]:
     )
 
 
-def portal_configuration_save(
-    *, configuration_id: str, products: list[dict[str, Any]], return_url: str
+def product_retrieve(*, product_id: str) -> dict[str, Any]:
+    """Return a product."""
+    products = client().v1.products
+    return _translated(lambda: _plain(products.retrieve(product_id)))
+
+
+def product_update(
+    *, product_id: str, plan_id: int, name: str, description: str, active: bool, revision: str
 ) -> dict[str, Any]:
-    """Create or update the Customer Portal's configuration: cancel, card, plan switches."""
+    """Set the product's name, description and whether it is on sale; ``revision`` (what
+    the product looked like before) makes a later, different update a new request."""
+    params: dict[str, Any] = {
+        "name": name,
+        "description": description,
+        "active": active,
+        "metadata": {"plan_id": str(plan_id)},
+    }
+    products = client().v1.products
+    return _post(
+        "product-update",
+        f"plan:{plan_id}:{revision}",
+        lambda p, o: products.update(product_id, p, o),
+        params,
+    )
+
+
+def prices_list(*, product_id: str) -> list[dict[str, Any]]:
+    """Return every price of the product, on sale or not."""
+    prices = client().v1.prices
+    found: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"product": product_id, "limit": 100}
+    while True:
+        page = _translated(lambda p=dict(params): prices.list(p))  # type: ignore[misc]
+        found.extend(_plain(item) for item in page.data)
+        if not page.has_more or not page.data:
+            return found
+        params["starting_after"] = page.data[-1].id
+
+
+def price_active_set(*, price_id: str, active: bool, revision: str) -> dict[str, Any]:
+    """Put a price on sale or take it off; subscriptions already on it keep it.
+
+    ``revision`` tells apart two toggles of the same price (off, on, off again)."""
+    prices = client().v1.prices
+    return _post(
+        "price-active",
+        f"{price_id}:{revision}",
+        lambda p, o: prices.update(price_id, p, o),
+        {"active": active},
+    )
+
+
+def portal_configuration_save(
+    *, configuration_id: str, products: list[dict[str, Any]], return_url: str, revision: str = ""
+) -> dict[str, Any]:
+    """Create or update the Customer Portal's configuration: cancel, card, plan switches.
+
+    ``revision`` (e.g. the configuration's ``updated``) keeps a later save that restores
+    earlier parameters from replaying the first save's answer."""
     params: dict[str, Any] = {
         "business_profile": {"headline": "Manage your Masthead membership"},
         "default_return_url": return_url,
@@ -159,11 +214,18 @@ def portal_configuration_save(
     if configuration_id:
         return _post(
             "portal-configuration-update",
-            configuration_id,
+            f"{configuration_id}:{revision}" if revision else configuration_id,
             lambda p, o: configurations.update(configuration_id, p, o),
             params,
         )
-    return _post("portal-configuration-create", "masthead", configurations.create, params)
+    ids = f"masthead:{revision}" if revision else "masthead"
+    return _post("portal-configuration-create", ids, configurations.create, params)
+
+
+def portal_configuration_retrieve(*, configuration_id: str) -> dict[str, Any]:
+    """Return a Customer Portal configuration."""
+    configurations = client().v1.billing_portal.configurations
+    return _translated(lambda: _plain(configurations.retrieve(configuration_id)))
 
 
 # Checkout and the portal ---------------------------------------------------------------
@@ -177,8 +239,12 @@ def checkout_session_create(
     success_url: str,
     cancel_url: str,
     trial_end: int | None,
+    attempt: str = "",
 ) -> dict[str, Any]:
-    """Open a Checkout session for a subscription, with a trial ending at ``trial_end``."""
+    """Open a Checkout session for a subscription, with a trial ending at ``trial_end``.
+
+    ``attempt`` tells apart two sessions the reader opens with the same parameters (the
+    first one expired since), so the second is not a replay of the first."""
     params: dict[str, Any] = {
         "mode": "subscription",
         "customer": customer_id,
@@ -193,7 +259,8 @@ def checkout_session_create(
     if trial_end is not None:
         params["subscription_data"]["trial_end"] = trial_end
     sessions = client().v1.checkout.sessions
-    return _post("checkout-create", f"user:{user_id}", sessions.create, params)
+    ids = f"user:{user_id}:{attempt}" if attempt else f"user:{user_id}"
+    return _post("checkout-create", ids, sessions.create, params)
 
 
 def checkout_session_retrieve(*, session_id: str) -> dict[str, Any]:
@@ -217,11 +284,15 @@ def checkout_sessions_expire_open(*, customer_id: str) -> int:
     return expired
 
 
-def portal_session_create(*, customer_id: str, return_url: str) -> dict[str, Any]:
-    """Open a Customer Portal session for the customer."""
+def portal_session_create(
+    *, customer_id: str, return_url: str, attempt: str = ""
+) -> dict[str, Any]:
+    """Open a Customer Portal session for the customer; ``attempt`` tells apart visits
+    with the same parameters (a portal session lasts minutes, so none is replayed later)."""
     params = {"customer": customer_id, "return_url": return_url}
     sessions = client().v1.billing_portal.sessions
-    return _post("portal-create", customer_id, sessions.create, params)
+    ids = f"{customer_id}:{attempt}" if attempt else customer_id
+    return _post("portal-create", ids, sessions.create, params)
 
 
 # Subscriptions and invoices ------------------------------------------------------------
@@ -257,10 +328,28 @@ def subscription_cancel(*, subscription_id: str) -> dict[str, Any]:
     return _translated(lambda: _plain(subscriptions.cancel(subscription_id)))
 
 
-def invoice_pay(*, invoice_id: str) -> dict[str, Any]:
-    """Try to pay an open invoice now with the customer's default card."""
+def invoice_pay(*, invoice_id: str, payment_method_id: str) -> dict[str, Any]:
+    """Try to pay an open invoice now with the given card (the customer's new default)."""
     invoices = client().v1.invoices
-    return _post("invoice-pay", invoice_id, lambda p, o: invoices.pay(invoice_id, p, o), {})
+    params = {"payment_method": payment_method_id}
+    return _post(
+        "invoice-pay",
+        f"{invoice_id}:{payment_method_id}",
+        lambda p, o: invoices.pay(invoice_id, p, o),
+        params,
+    )
+
+
+def invoice_payment_intent_ids(*, invoice_id: str) -> list[str]:
+    """Return the payment intents that paid the invoice (invoices list them as payments)."""
+    payments = client().v1.invoice_payments
+    page = _translated(lambda: payments.list({"invoice": invoice_id, "limit": 10}))
+    found = []
+    for item in page.data:
+        payment = _plain(item).get("payment") or {}
+        if payment.get("payment_intent"):
+            found.append(str(payment["payment_intent"]))
+    return found
 
 
 def refund_create(*, payment_intent_id: str, reason: str) -> dict[str, Any]:
