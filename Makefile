@@ -28,7 +28,7 @@ run: seed
 	@echo "  Admin:     http://127.0.0.1:$(PORT)/admin/"
 	@echo "  API docs:  http://127.0.0.1:$(PORT)/api/docs/"
 	@echo ""
-	PORT=$(PORT) $(BIN)/honcho start
+	MASTHEAD_PORT=$(PORT) $(BIN)/honcho start
 
 # The browser tests drive Debian's Chromium; Playwright's own download does not work here.
 browser:
