@@ -55,15 +55,13 @@ def dispatch(sb: Sandbox, method: str, path: str, query: str, raw: bytes) -> Res
     if path == "/_sandbox/deliveries":
         return as_json({"data": webhooks.deliveries(sb, args.get("event"), args.get("endpoint"))})
     if m := re.fullmatch(r"/i/(in_\w+)", path):
-        with sb.store.lock:
-            inv = sb.store.get(m.group(1))
-        if inv and inv.get("object") == "invoice":
-            total = invoicing.money(inv["total"], inv["currency"])
-            return page(
-                "Invoice",
-                f"<h1>Invoice {escape(inv['number'] or '')}</h1>"
-                f"<p>Total {escape(total)}: {escape(inv['status'])}</p>",
-            )
+        from .invoice_page import invoice_page
+
+        return invoice_page(sb, m.group(1), method, form, args.get("message"))
+    if m := re.fullmatch(r"/r/(ch_\w+)", path):
+        from .invoice_page import receipt_page
+
+        return receipt_page(sb, m.group(1))
     return as_json(
         {
             "error": {

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from . import payments
 from .app import diff
 from .objects import billing
+from .objects import money as money_objects
 
 if TYPE_CHECKING:
     from .app import Sandbox
@@ -164,25 +165,11 @@ def attempt(
     pi = _payment_intent(sb, inv, pm, now)
     inv["attempted"] = True
     inv["attempt_count"] += 1
-    customer = sb.load(inv["customer"], "customer")
     if result == "succeeded":
-        pi.update(
-            status="succeeded",
-            amount_received=pi["amount"],
-            last_payment_error=None,
-            next_action=None,
-        )
-        sb.save(pi)
-        inpay = sb.store.get(inv["_x"]["inpay"])
-        if inpay:
-            inpay.update(status="paid", amount_paid=pi["amount"])
-            inpay["status_transitions"]["paid_at"] = now
-            sb.save(inpay)
-        sb.emit("payment_intent.succeeded", pi, created=now)
-        customer["delinquent"] = False
-        sb.save(customer)
-        _mark_paid(sb, inv, now)
+        assert pm is not None
+        succeed(sb, inv, pi, pm, now)
         return result
+    customer = sb.load(inv["customer"], "customer")
     customer["delinquent"] = True
     sb.save(customer)
     if result == "requires_action":
@@ -214,11 +201,49 @@ def attempt(
             "message": "This customer has no attached payment source or default payment method.",
         }
     pi.update(status="requires_payment_method", last_payment_error=error, next_action=None)
+    if pm is not None:
+        record_charge(sb, pi, pm, succeeded=False, now=now)
     sb.save(pi)
     sb.save(inv)
     sb.emit("payment_intent.payment_failed", pi, created=now)
     sb.emit("invoice.payment_failed", inv, created=now)
     return result
+
+
+def succeed(
+    sb: Sandbox, inv: dict[str, Any], pi: dict[str, Any], pm: dict[str, Any], now: int
+) -> None:
+    """Charge ``pm`` for the invoice's payment intent and mark the invoice paid."""
+    record_charge(sb, pi, pm, succeeded=True, now=now)
+    pi.update(
+        status="succeeded",
+        amount_received=pi["amount"],
+        last_payment_error=None,
+        next_action=None,
+        payment_method=pm["id"],
+    )
+    sb.save(pi)
+    inpay = sb.store.get(inv["_x"]["inpay"])
+    if inpay:
+        inpay.update(status="paid", amount_paid=pi["amount"])
+        inpay["status_transitions"]["paid_at"] = now
+        sb.save(inpay)
+    sb.emit("payment_intent.succeeded", pi, created=now)
+    customer = sb.load(inv["customer"], "customer")
+    customer["delinquent"] = False
+    sb.save(customer)
+    _mark_paid(sb, inv, now)
+
+
+def record_charge(
+    sb: Sandbox, pi: dict[str, Any], pm: dict[str, Any], *, succeeded: bool, now: int
+) -> dict[str, Any]:
+    """Record the charge of a payment attempt (``charge.succeeded`` or ``charge.failed``)."""
+    ch = money_objects.charge(now=now, base_url=sb.base_url, pi=pi, pm=pm, succeeded=succeeded)
+    sb.save(ch)
+    pi["latest_charge"] = ch["id"]
+    sb.emit("charge.succeeded" if succeeded else "charge.failed", ch, created=now)
+    return ch
 
 
 def void(sb: Sandbox, inv: dict[str, Any], now: int) -> None:

@@ -3,6 +3,7 @@
 from . import (  # noqa: F401
     billing_api,
     catalog,
+    charges_api,
     checkout,
     clocks_api,
     customers,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import invoicing, lifecycle, payments
+from .. import charges, invoicing, payments
 from ..app import Sandbox
 from ..errors import StripeError
 from ..routes import route
@@ -56,13 +56,7 @@ def invoice_pay(sb: Sandbox, p: dict[str, Any], inv_id: str) -> dict[str, Any]:
     )
     now = sb.now_for(customer)
     result = invoicing.attempt(sb, inv, pm, now=now, off_session=p.get("off_session", True))
-    if sub is not None:
-        if result == "succeeded" and sub["status"] in ("incomplete", "past_due", "unpaid"):
-            others = [i for i in lifecycle.open_invoices(sb, sub) if i["id"] != inv["id"]]
-            if not others:
-                lifecycle.after_payment(sb, sub, inv, result, now)
-        elif result != "succeeded" and sub["status"] == "past_due":
-            lifecycle.after_payment(sb, sub, inv, result, now)
+    charges.settle(sb, inv, result, now)
     if result == "requires_action":
         raise StripeError(
             "Payment for this invoice requires a payment method with authentication.",

@@ -7,7 +7,7 @@ from typing import Any
 from .. import lifecycle, payments
 from ..app import Sandbox, diff
 from ..errors import StripeError, missing
-from ..objects import core, sessions
+from ..objects import sessions
 from ..routes import route
 from .common import live, merge_metadata, paginate
 from .items import switch_items
@@ -184,14 +184,7 @@ def act(sb: Sandbox, bps: dict[str, Any], form: dict[str, str]) -> str:
     conf = sb.load(bps["configuration"], "billing_portal.configuration")
     action = form.get("action", "")
     if action == "update_card":
-        from .checkout import _luhn
-
-        number = form.get("card_number", "").replace(" ", "")
-        token = core.CARD_NUMBERS.get(number) or ("pm_card_visa" if _luhn(number) else None)
-        if token is None:
-            raise StripeError(
-                "Your card number is invalid.", status=402, type="card_error", code="invalid_number"
-            )
+        token = payments.token_for_number(form.get("card_number", ""))
         pm = payments.create_pm(sb, token, now=sb.now_for(customer), email=customer["email"])
         payments.attach(sb, pm, customer)
         before = payments.snapshot(customer)

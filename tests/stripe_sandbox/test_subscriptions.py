@@ -187,8 +187,8 @@ def test_events_of_a_paid_creation_come_in_stripes_order(client, catalog):
     types = [e.type for e in events if not e.type.startswith(("customer.created",
                                                               "payment_method."))]
     assert types == ["customer.subscription.created", "invoice.created", "invoice.finalized",
-                     "payment_intent.created", "payment_intent.succeeded", "invoice.paid",
-                     "invoice.payment_succeeded", "customer.subscription.updated"]
+                     "payment_intent.created", "charge.succeeded", "payment_intent.succeeded",
+                     "invoice.paid", "invoice.payment_succeeded", "customer.subscription.updated"]
     assert events[-1].data.object.id == sub.id
     assert events[-1].data.previous_attributes["status"] == "incomplete"
     assert all(e.request.idempotency_key for e in events)
