@@ -39,6 +39,21 @@ class PlanPrices(models.Model):
         return self.monthly_price_id if interval == "month" else self.yearly_price_id
 
 
+class PortalConfiguration(models.Model):
+    """The Customer Portal's configuration at Stripe (one row): the plans a reader may
+    switch between there."""
+
+    stripe_id = models.CharField(max_length=255, blank=True)
+    products = models.JSONField(default=list, blank=True, help_text="As last sent to Stripe.")
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Customer Portal configuration"
+
+    def __str__(self) -> str:
+        return self.stripe_id or "Customer Portal configuration (not at Stripe yet)"
+
+
 class Customer(models.Model):
     """The Stripe customer of a reader, made the first time the reader needs one."""
 

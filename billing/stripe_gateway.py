@@ -144,8 +144,8 @@ def product_retrieve(*, product_id: str) -> dict[str, Any]:
 def product_update(
     *, product_id: str, plan_id: int, name: str, description: str, active: bool, revision: str
 ) -> dict[str, Any]:
-    """Set the product's name, description and whether it is on sale; ``revision`` (what
-    the product looked like before) makes a later, different update a new request."""
+    """Set the product's name, description and whether it is on sale; ``revision`` tells
+    apart two updates to the same values (changed, changed back, changed again)."""
     params: dict[str, Any] = {
         "name": name,
         "description": description,
@@ -192,8 +192,8 @@ def portal_configuration_save(
 ) -> dict[str, Any]:
     """Create or update the Customer Portal's configuration: cancel, card, plan switches.
 
-    ``revision`` (e.g. the configuration's ``updated``) keeps a later save that restores
-    earlier parameters from replaying the first save's answer."""
+    ``revision`` keeps a later save that restores earlier parameters from replaying the
+    first save's answer."""
     params: dict[str, Any] = {
         "business_profile": {"headline": "Manage your Masthead membership"},
         "default_return_url": return_url,

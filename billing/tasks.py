@@ -1,12 +1,15 @@
-"""Celery tasks for billing: apply stored Stripe events, re-drive the ones left behind."""
+"""Celery tasks for billing: apply stored Stripe events, re-drive the ones left behind, push
+plans to Stripe, reconcile subscriptions with Stripe."""
 
 import logging
 
 from celery import Task, shared_task
 from kombu.exceptions import OperationalError as BrokerError
 
-from billing import events
+from billing import events, plans, reconcile
+from billing.errors import BillingError, BillingErrorCode
 from billing.event_handlers import EVENT_HANDLERS
+from billing.models import SyncStatus
 
 logger = logging.getLogger(__name__)
 
@@ -46,3 +49,31 @@ def webhook_events_redrive() -> int:
     if queued:
         logger.info("Re-queued %s Stripe events left pending", queued)
     return queued
+
+
+PLAN_PUSH_MAX_RETRIES = 5
+
+
+@shared_task(bind=True, max_retries=PLAN_PUSH_MAX_RETRIES)
+def plan_push(self: Task, plan_id: int) -> str:
+    """Push one plan to Stripe; retry while Stripe is unreachable, not when it refuses (the
+    refusal is shown on the plan)."""
+    try:
+        return plans.plan_push(plan_id=plan_id).status
+    except BillingError as exc:
+        if exc.code != BillingErrorCode.STRIPE_UNAVAILABLE:
+            return SyncStatus.FAILED
+        if self.request.retries >= PLAN_PUSH_MAX_RETRIES:
+            logger.error("Plan %s stays unsynced: Stripe unreachable", plan_id)
+            return SyncStatus.FAILED
+        raise self.retry(exc=exc, countdown=min(2**self.request.retries * 30, 900)) from exc
+
+
+@shared_task
+def billing_reconcile() -> int:
+    """Repair subscriptions that drifted from Stripe and log the report; return how many
+    were repaired or added."""
+    report = reconcile.subscriptions_reconcile()
+    for line in report.lines():
+        logger.info("Reconciliation: %s", line)
+    return len(report.repaired) + len(report.created)

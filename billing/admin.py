@@ -1,0 +1,200 @@
+"""The billing admin: plans with their Stripe sync status, and read-only mirrors of Stripe's
+customers, subscriptions and events. Only the actions write, through billing's services."""
+
+import json
+from functools import partial
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from billing import events
+from billing.models import (
+    Customer,
+    PlanPrices,
+    PortalConfiguration,
+    Subscription,
+    WebhookEvent,
+    WebhookEventStatus,
+)
+from billing.plans import plan_prices_mark_pending
+from billing.tasks import plan_push, webhook_event_apply
+from membership.admin.catalogue import PlanAdmin
+from membership.admin.records import ReadOnlyAdmin
+from membership.models import Plan
+
+
+def member_link(user_id: int | None) -> str:
+    """Return a link to the member's admin page, or a dash."""
+    if user_id is None:
+        return "-"
+    url = reverse("admin:accounts_user_change", args=[user_id])
+    return format_html('<a href="{}">member #{}</a>', url, user_id)
+
+
+def plan_push_queue(*, plan_ids: list[int]) -> None:
+    """Mark the plans waiting for Stripe and queue their push once the transaction commits
+    (a broker that is down leaves them pending, to push again from the action)."""
+    for plan_id in plan_ids:
+        plan_prices_mark_pending(plan_id=plan_id)
+        transaction.on_commit(partial(plan_push.delay, plan_id), robust=True)
+
+
+class PlanPricesInline(admin.StackedInline):
+    model = PlanPrices
+    verbose_name = "Stripe"
+    verbose_name_plural = "Stripe"
+    can_delete = False
+    fields = (
+        "status",
+        "last_error",
+        "product_id",
+        ("monthly_price_id", "monthly_amount"),
+        ("yearly_price_id", "yearly_amount"),
+        "currency",
+        "synced_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class BillingPlanAdmin(PlanAdmin):
+    """The catalogue's plan admin, plus its Stripe product and prices: saving a plan pushes
+    it to Stripe in a task queued on commit."""
+
+    inlines = (PlanPricesInline,)
+    list_select_related = ("stripe_prices",)
+    actions = ("push_to_stripe",)
+
+    def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
+        return (*super().get_list_display(request), "stripe_status")
+
+    @admin.display(description="Stripe", ordering="stripe_prices__status")
+    def stripe_status(self, obj: Plan) -> str:
+        prices = getattr(obj, "stripe_prices", None)
+        return prices.get_status_display() if prices else "not pushed yet"
+
+    def save_model(self, request: HttpRequest, obj: Plan, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        plan_push_queue(plan_ids=[obj.pk])
+        self.message_user(request, f"{obj} is being pushed to Stripe; see its Stripe status.")
+
+    @admin.action(description="Push to Stripe", permissions=["change"])
+    def push_to_stripe(self, request: HttpRequest, queryset: QuerySet[Plan]) -> None:
+        plan_ids = list(queryset.values_list("pk", flat=True))
+        plan_push_queue(plan_ids=plan_ids)
+        self.message_user(request, f"Queued {len(plan_ids)} plan(s) for Stripe.", messages.SUCCESS)
+
+
+admin.site.unregister(Plan)
+admin.site.register(Plan, BillingPlanAdmin)
+
+
+@admin.register(Customer)
+class CustomerAdmin(ReadOnlyAdmin):
+    list_display = ("stripe_id", "member", "created_at")
+    search_fields = ("stripe_id", "user__email")
+    fields = ("stripe_id", "member", "created_at")
+    readonly_fields = ("member",)
+
+    @admin.display(description="member")
+    def member(self, obj: Customer) -> str:
+        return member_link(obj.user_id)
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "stripe_id",
+        "member",
+        "plan",
+        "interval",
+        "status",
+        "current_period_end",
+        "cancel_at",
+        "payment_trouble",
+    )
+    list_filter = ("status", "interval", "plan")
+    list_select_related = ("plan",)
+    search_fields = ("stripe_id", "customer_stripe_id", "user__email")
+    date_hierarchy = "current_period_end"
+    fields = (
+        ("stripe_id", "customer_stripe_id"),
+        "member",
+        ("plan", "interval", "price_id"),
+        "status",
+        ("current_period_end", "trial_end"),
+        ("cancel_at", "cancel_at_period_end", "ended_at"),
+        "payment_trouble",
+        ("open_invoice_id", "hosted_invoice_url"),
+        "entitlement",
+        "synced_at",
+        "stripe_data",
+    )
+    readonly_fields = ("member", "payment_trouble", "stripe_data")
+
+    @admin.display(description="member")
+    def member(self, obj: Subscription) -> str:
+        return member_link(obj.user_id)
+
+    @admin.display(description="payment trouble")
+    def payment_trouble(self, obj: Subscription) -> str:
+        if obj.payment_failed_at is None:
+            return "-"
+        return f"payment failing since {obj.payment_failed_at:%Y-%m-%d %H:%M}"
+
+    @admin.display(description="as Stripe sent it")
+    def stripe_data(self, obj: Subscription) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.data, indent=2, sort_keys=True))
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ("stripe_id", "type", "status", "attempts", "received_at", "finished_at")
+    list_filter = ("status", "type")
+    search_fields = ("stripe_id",)
+    date_hierarchy = "received_at"
+    fields = (
+        ("stripe_id", "type"),
+        ("status", "attempts"),
+        "last_error",
+        ("received_at", "started_at", "finished_at"),
+        ("api_version", "livemode"),
+        "payload_pretty",
+    )
+    readonly_fields = ("payload_pretty",)
+    actions = ("replay_selected",)
+
+    @admin.display(description="payload")
+    def payload_pretty(self, obj: WebhookEvent) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, sort_keys=True))
+
+    def has_replay_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("billing.change_webhookevent")
+
+    @admin.action(description="Replay selected (failed) events", permissions=["replay"])
+    def replay_selected(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        failed = list(
+            queryset.filter(status=WebhookEventStatus.FAILED).values_list("pk", flat=True)
+        )
+        replayed = events.webhook_events_replay(event_ids=failed)
+        for event_id in failed:
+            transaction.on_commit(partial(webhook_event_apply.delay, event_id), robust=True)
+        skipped = queryset.count() - len(failed)
+        note = f"; {skipped} not failed, left as they were" if skipped else ""
+        self.message_user(request, f"Replaying {replayed} event(s){note}.", messages.SUCCESS)
+
+
+@admin.register(PortalConfiguration)
+class PortalConfigurationAdmin(ReadOnlyAdmin):
+    list_display = ("stripe_id", "synced_at")
+    fields = ("stripe_id", "products", "synced_at")
