@@ -15,6 +15,7 @@ class BillingErrorCode:
     PLAN_NOT_SYNCED = "plan_not_synced"
     NO_CUSTOMER = "no_billing_account"
     SESSION_MISMATCH = "checkout_session_mismatch"
+    CHECKOUT_INCOMPLETE = "checkout_incomplete"
 
 
 class BillingError(ApplicationError):

@@ -122,6 +122,7 @@ ERROR_TEXTS = {
     404: "There is nothing at this address.",
     409: "Refused because of the reader's state.",
     429: "Too many requests; try again later.",
+    503: "A service it needs (such as Stripe) is unavailable just now; try again shortly.",
 }
 
 

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from membership.urls import RowIdConverter  # noqa: F401  (registers the row_id converter)
-from web import views
+from web import billing_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -13,7 +13,8 @@ urlpatterns = [
     path("pricing/", views.pricing_page, name="pricing"),
     path("account/", views.account_page, name="account"),
     path("trial/", views.trial_start_submit, name="trial-start"),
-    # Placeholders until billing (M3) provides Checkout and the Customer Portal.
-    path("billing/subscribe/", views.billing_unavailable, name="subscribe"),
-    path("billing/manage/", views.billing_unavailable, name="manage-billing"),
+    path("billing/subscribe/", billing_views.subscribe_submit, name="subscribe"),
+    path("billing/manage/", billing_views.billing_manage_submit, name="manage-billing"),
+    path("billing/welcome/", billing_views.checkout_success_page, name="checkout-success"),
+    path("billing/cancelled/", billing_views.checkout_cancel_page, name="checkout-cancel"),
 ]

@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
+from billing.selectors import billing_account_exists, subscription_summary_get
 from config.api import mark_reader_specific
 from config.errors import ApplicationError
 from membership.access import article_access
@@ -132,11 +133,13 @@ def pricing_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def account_page(request: HttpRequest) -> HttpResponse:
-    """Show the reader's email, trial and live entitlements."""
+    """Show the reader's email, trial, live entitlements and subscription."""
     assert isinstance(request.user, User)
     context = {
         "trial": trial_summary_get(user=request.user),
         "entitlements": entitlement_list_live(user=request.user),
+        "subscription": subscription_summary_get(user=request.user),
+        "billing_account": billing_account_exists(user=request.user),
     }
     return render(request, "web/account.html", context)
 
@@ -157,10 +160,3 @@ def trial_start_submit(request: HttpRequest) -> HttpResponse:
             request, f"Your {settings.TRIAL_DAYS}-day free trial has started. Enjoy reading."
         )
     return redirect(next_url)
-
-
-@reader_page
-@require_POST
-def billing_unavailable(request: HttpRequest) -> HttpResponse:
-    """Stand in for Checkout and the Customer Portal until billing switches payments on."""
-    return render(request, "web/billing_unavailable.html")

@@ -25,6 +25,7 @@ def test_me_shows_the_reader_without_a_trial(reader, reader_client):
         "email": reader.email,
         "trial": None,
         "entitlements": [],
+        "subscription": None,
     }
 
 

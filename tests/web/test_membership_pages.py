@@ -1,4 +1,4 @@
-"""Pricing, account and the payments placeholder that billing will replace."""
+"""Pricing and account pages (their paying parts: tests/web/test_billing_pages.py)."""
 
 import pytest
 
@@ -43,17 +43,6 @@ def test_an_anonymous_reader_is_asked_to_sign_up_before_subscribing(client_as, p
     assert 'href="/accounts/signup/?next=%2Fpricing%2F%3Fperiod%3Dyearly"' in page
 
 
-@pytest.mark.parametrize("path", ["/billing/subscribe/", "/billing/manage/"])
-def test_payments_say_plainly_that_they_are_not_switched_on_yet(client_as, path) -> None:
-    client = client_as("lapsed")
-
-    response = client.post(path, {"plan": "everything", "period": "monthly"})
-
-    assert response.status_code == 200
-    assert "Payments are not switched on yet" in response.content.decode()
-    assert client.get(path).status_code == 405
-
-
 def test_account_needs_a_signed_in_reader(client_as) -> None:
     response = client_as("anonymous").get("/account/")
 
@@ -76,7 +65,6 @@ def test_account_shows_email_trial_and_access(client_as, state, promises) -> Non
     assert response.wsgi_request.user.email in page
     for promise in promises:
         assert promise in page
-    assert 'action="/billing/manage/"' in page
     assert MARKER not in page
     assert_private(response)
     assert_heading_order(response)

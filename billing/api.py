@@ -1,0 +1,115 @@
+"""The paying API: open Checkout, open the Customer Portal, and the reader's subscription
+in ``GET /api/v1/me/``."""
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from billing.checkout import INTERVALS, checkout_start, portal_open
+from billing.selectors import subscription_summary_get
+from config.api import error_responses
+from membership import api as membership_api
+
+
+def _reader(request: Request) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _base_url(request: Request) -> str:
+    return request.build_absolute_uri("/")
+
+
+class UrlOutput(serializers.Serializer):
+    url = serializers.URLField(help_text="Send the reader here (a page hosted by Stripe).")
+
+
+class CheckoutStartInput(serializers.Serializer):
+    plan = serializers.SlugField(help_text="The plan's slug, as listed by /plans/.")
+    interval = serializers.ChoiceField(choices=INTERVALS)
+
+
+class CheckoutStartApi(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        request=CheckoutStartInput,
+        responses={201: UrlOutput, **error_responses(400, 401, 403, 404, 409, 503)},
+    )
+    def post(self, request: Request) -> Response:
+        """Open a Stripe Checkout session for a plan; the reader gets the trial they are
+        due (none after a trial). 409 ``already_subscribed`` to a subscriber."""
+        data = CheckoutStartInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        started = checkout_start(
+            user=_reader(request),
+            plan_slug=data.validated_data["plan"],
+            interval=data.validated_data["interval"],
+            base_url=_base_url(request),
+        )
+        return Response(UrlOutput({"url": started.url}).data, status=status.HTTP_201_CREATED)
+
+
+class PortalOpenInput(serializers.Serializer):
+    """No fields: the body is empty or a JSON object."""
+
+
+class PortalOpenApi(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        request=PortalOpenInput,
+        responses={201: UrlOutput, **error_responses(400, 401, 403, 409, 503)},
+    )
+    def post(self, request: Request) -> Response:
+        """Open a Stripe Customer Portal session (card, plan, cancellation, invoices) that
+        returns to the account page. 409 ``no_billing_account`` to a reader who never paid."""
+        PortalOpenInput(data=request.data).is_valid(raise_exception=True)
+        return_url = request.build_absolute_uri(reverse("web:account"))
+        url = portal_open(user=_reader(request), return_url=return_url)
+        return Response(UrlOutput({"url": url}).data, status=status.HTTP_201_CREATED)
+
+
+class PaymentProblemOutput(serializers.Serializer):
+    since = serializers.DateTimeField(help_text="When the first payment of the debt failed.")
+    needs_authentication = serializers.BooleanField(
+        help_text="The bank asks the reader to confirm the payment on the invoice page."
+    )
+    fix_url = serializers.CharField(
+        help_text="The hosted invoice page (GET), or the portal endpoint (POST)."
+    )
+    fix_method = serializers.ChoiceField(choices=["GET", "POST"])
+
+
+class SubscriptionOutput(serializers.Serializer):
+    plan = membership_api.TitleRefOutput(allow_null=True, help_text="slug and name")
+    interval = serializers.ChoiceField(choices=INTERVALS)
+    status = serializers.CharField(help_text="Stripe's status: trialing, active, past_due ...")
+    trial_end = serializers.DateTimeField(allow_null=True, help_text="While trialing.")
+    renews_at = serializers.DateTimeField(allow_null=True, help_text="Null when it will not.")
+    ends_at = serializers.DateTimeField(allow_null=True, help_text="Set when it is ending.")
+    payment_problem = PaymentProblemOutput(allow_null=True)
+
+
+class MeWithSubscriptionOutput(membership_api.MeOutput):
+    subscription = SubscriptionOutput(allow_null=True, help_text="Null when there is none.")
+
+
+class MeApi(membership_api.MeApi):
+    """Membership's ``/me/`` with the reader's subscription added (membership knows nothing
+    of billing; ``config/api_urls.py`` routes ``me/`` here first)."""
+
+    @extend_schema(responses={200: MeWithSubscriptionOutput, **error_responses(401)})
+    def get(self, request: Request) -> Response:
+        """Show the signed-in reader, their trial, live entitlements and subscription."""
+        response = super().get(request)
+        summary = subscription_summary_get(user=_reader(request))
+        response.data["subscription"] = (
+            None if summary is None else SubscriptionOutput(summary).data
+        )
+        return response

@@ -1,0 +1,169 @@
+"""Paying: a reader opens Stripe Checkout for a plan, comes back from it, manages billing.
+
+These services call Stripe, so none of them runs inside a database transaction; the
+writes they lead to happen in ``billing.services`` once Stripe has answered.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+from uuid import uuid4
+
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from billing import stripe_gateway
+from billing.errors import BillingError, BillingErrorCode
+from billing.models import LIVE_STATUSES, Customer, PlanPrices, Subscription, SyncStatus
+from billing.services import checkout_session_apply, customer_ensure
+from membership.models import Plan, TrialStatus
+from membership.selectors import trial_summary_get
+
+logger = logging.getLogger(__name__)
+
+INTERVALS = ("month", "year")
+# Stripe refuses a Checkout trial ending less than 48 hours ahead; the margin covers the
+# time between deciding here and Stripe receiving the request.
+TRIAL_END_MINIMUM = timedelta(hours=48, minutes=5)
+
+
+@dataclass(frozen=True)
+class CheckoutStart:
+    """An open Checkout session: where to send the reader, and the trial it carries."""
+
+    session_id: str
+    url: str
+    trial_end: datetime | None
+
+
+def _plan_prices(*, plan_slug: str, interval: str) -> tuple[Plan, str]:
+    plan = Plan.objects.filter(slug=plan_slug, is_active=True).first()
+    if plan is None:
+        raise BillingError(
+            code=BillingErrorCode.UNKNOWN_PLAN,
+            message=f"There is no plan on sale called {plan_slug!r}.",
+            status=404,
+        )
+    prices = PlanPrices.objects.filter(plan=plan).first()
+    price_id = prices.price_id(interval) if prices is not None else ""
+    if prices is None or prices.status != SyncStatus.SYNCED or not price_id:
+        raise BillingError(
+            code=BillingErrorCode.PLAN_NOT_SYNCED,
+            message=f"{plan.name} is not on sale through Stripe yet. Please try again shortly.",
+            status=503,
+        )
+    return plan, price_id
+
+
+def checkout_trial_end(*, user: User, plan: Plan, now: datetime) -> datetime | None:
+    """Return when the reader's card trial would end, or None when they pay now.
+
+    Never trialled: the plan's trial days. Inside a cardless trial with at least 48 hours
+    left: the trial's own end. Anyone else (lapsed, trial nearly over) pays now.
+    """
+    if user.trial_used_at is None:
+        return now + timedelta(days=plan.trial_days) if plan.trial_days else None
+    trial = trial_summary_get(user=user, at=now)
+    if trial is None or trial.status != TrialStatus.ACTIVE:
+        return None
+    return trial.ends_at if trial.ends_at - now >= TRIAL_END_MINIMUM else None
+
+
+def _page_url(base_url: str, name: str, query: dict[str, str]) -> str:
+    url = f"{base_url.rstrip('/')}{reverse(name)}"
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def checkout_start(
+    *, user: User, plan_slug: str, interval: str, base_url: str, next_url: str = ""
+) -> CheckoutStart:
+    """Open a Checkout session for the reader on the plan, paid every ``interval``, with
+    the trial the reader is due; the reader's older open sessions are expired first.
+
+    Refuses ``already_subscribed`` (409), ``unknown_plan`` (404) and ``plan_not_synced``
+    (503). The success page gets ``session_id`` and ``next``, the cancel page ``next``.
+    """
+    plan, price_id = _plan_prices(plan_slug=plan_slug, interval=interval)
+    live = Subscription.objects.filter(user=user, status__in=LIVE_STATUSES).exists()
+    if live:
+        raise BillingError(
+            code=BillingErrorCode.ALREADY_SUBSCRIBED,
+            message="You already have a subscription. Manage it from your account.",
+            status=409,
+        )
+    customer = customer_ensure(user=user)
+    expired = stripe_gateway.checkout_sessions_expire_open(customer_id=customer.stripe_id)
+    back = {"next": next_url} if next_url else {}
+    success_url = _page_url(base_url, "web:checkout-success", back)
+    success_url += ("&" if back else "?") + "session_id={CHECKOUT_SESSION_ID}"
+    trial_end = checkout_trial_end(user=user, plan=plan, now=timezone.now())
+    session = stripe_gateway.checkout_session_create(
+        user_id=user.pk,
+        customer_id=customer.stripe_id,
+        price_id=price_id,
+        success_url=success_url,
+        cancel_url=_page_url(base_url, "web:checkout-cancel", back),
+        trial_end=int(trial_end.timestamp()) if trial_end else None,
+        attempt=uuid4().hex,
+    )
+    logger.info(
+        "User %s opened Checkout session %s for plan %s (%s), trial until %s; %s older expired",
+        user.pk,
+        session["id"],
+        plan.slug,
+        interval,
+        trial_end,
+        expired,
+    )
+    return CheckoutStart(session_id=session["id"], url=session["url"], trial_end=trial_end)
+
+
+def checkout_complete(*, user: User, session_id: str) -> Subscription:
+    """Apply the reader's finished Checkout session now, whether or not its webhook came.
+
+    Refuses a session of another reader (``checkout_session_mismatch``, 403) and one not
+    finished yet (``checkout_incomplete``, 409); an unknown one is ``stripe_not_found``.
+    """
+    session = stripe_gateway.checkout_session_retrieve(session_id=session_id)
+    if str(session.get("client_reference_id") or "") != str(user.pk):
+        logger.warning("User %s tried to apply Checkout session %s of another", user.pk, session_id)
+        raise BillingError(
+            code=BillingErrorCode.SESSION_MISMATCH,
+            message="This checkout belongs to another account.",
+            status=403,
+        )
+    if session.get("status") != "complete" or not session.get("subscription"):
+        raise BillingError(
+            code=BillingErrorCode.CHECKOUT_INCOMPLETE,
+            message="This checkout is not finished, so nothing was charged.",
+            status=409,
+        )
+    subscription = checkout_session_apply(session=session)
+    logger.info(
+        "User %s came back from Checkout session %s: subscription %s is %s",
+        user.pk,
+        session_id,
+        subscription.stripe_id,
+        subscription.status,
+    )
+    return subscription
+
+
+def portal_open(*, user: User, return_url: str) -> str:
+    """Return the address of a Customer Portal session for the reader, which comes back
+    to ``return_url``; refuses ``no_billing_account`` (409) to a reader who never paid."""
+    customer = Customer.objects.filter(user=user).first()
+    if customer is None:
+        raise BillingError(
+            code=BillingErrorCode.NO_CUSTOMER,
+            message="You have no billing account yet. Choose a plan to subscribe.",
+            status=409,
+        )
+    session = stripe_gateway.portal_session_create(
+        customer_id=customer.stripe_id, return_url=return_url, attempt=uuid4().hex
+    )
+    logger.info("User %s opened Customer Portal session %s", user.pk, session["id"])
+    url: str = session["url"]
+    return url

@@ -1,0 +1,115 @@
+"""Billing reads: a reader's subscription as the reader sees it."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Case, IntegerField, Value, When
+from django.urls import reverse
+
+from accounts.models import User
+from billing.models import (
+    LIVE_STATUSES,
+    Customer,
+    Subscription,
+    SubscriptionStatus,
+    WebhookEvent,
+)
+from membership.models import Plan
+
+# A subscription the reader still has: live, or stopped but able to start again.
+CURRENT_STATUSES = (*LIVE_STATUSES, SubscriptionStatus.UNPAID, SubscriptionStatus.PAUSED)
+TROUBLED_STATUSES = (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID)
+RENEWING_STATUSES = LIVE_STATUSES
+
+
+@dataclass(frozen=True)
+class PaymentProblem:
+    """A payment that failed, since when, and where the reader puts it right.
+
+    ``fix_url`` is the hosted invoice page when the bank asks the reader to confirm the
+    payment, otherwise the portal endpoint (POST it for the portal's address)."""
+
+    since: datetime
+    needs_authentication: bool
+    fix_url: str
+    fix_method: str
+
+
+@dataclass(frozen=True)
+class SubscriptionSummary:
+    """A reader's subscription: plan, billing period, state and the dates that matter."""
+
+    plan: Plan | None
+    interval: str
+    status: str
+    trial_end: datetime | None
+    renews_at: datetime | None
+    ends_at: datetime | None
+    payment_problem: PaymentProblem | None
+
+
+def subscription_current_get(*, user: User) -> Subscription | None:
+    """Return the reader's current subscription with its plan: a live one first, else one
+    that is unpaid or paused; None when every one has ended (or there never was one)."""
+    live_first = Case(
+        When(status__in=LIVE_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return (
+        Subscription.objects.filter(user=user, status__in=CURRENT_STATUSES)
+        .select_related("plan")
+        .order_by(live_first, "-synced_at", "-pk")
+        .first()
+    )
+
+
+def _needs_authentication(subscription: Subscription) -> bool:
+    """Whether Stripe said the open invoice waits for the reader to confirm the payment."""
+    if not (subscription.open_invoice_id and subscription.hosted_invoice_url):
+        return False
+    return WebhookEvent.objects.filter(
+        type="invoice.payment_action_required",
+        payload__data__object__id=subscription.open_invoice_id,
+    ).exists()
+
+
+def _payment_problem(subscription: Subscription) -> PaymentProblem | None:
+    if subscription.status not in TROUBLED_STATUSES:
+        return None
+    since = subscription.payment_failed_at or subscription.synced_at
+    if _needs_authentication(subscription):
+        return PaymentProblem(since, True, subscription.hosted_invoice_url, "GET")
+    return PaymentProblem(since, False, reverse("billing:portal"), "POST")
+
+
+def _ends_at(subscription: Subscription) -> datetime | None:
+    if subscription.cancel_at is not None:
+        return subscription.cancel_at
+    return subscription.current_period_end if subscription.cancel_at_period_end else None
+
+
+def subscription_summary(*, subscription: Subscription) -> SubscriptionSummary:
+    """Summarise a subscription: it renews at its period's end unless it is ending, when
+    ``ends_at`` says when it stops (``cancel_at``, else the period's end)."""
+    renews = subscription.status in RENEWING_STATUSES and not subscription.is_ending
+    trialing = subscription.status == SubscriptionStatus.TRIALING
+    return SubscriptionSummary(
+        plan=subscription.plan,
+        interval=subscription.interval,
+        status=subscription.status,
+        trial_end=subscription.trial_end if trialing else None,
+        renews_at=subscription.current_period_end if renews else None,
+        ends_at=_ends_at(subscription),
+        payment_problem=_payment_problem(subscription),
+    )
+
+
+def subscription_summary_get(*, user: User) -> SubscriptionSummary | None:
+    """Return the summary of the reader's current subscription, or None (one query, two
+    when a payment is failing)."""
+    subscription = subscription_current_get(user=user)
+    return None if subscription is None else subscription_summary(subscription=subscription)
+
+
+def billing_account_exists(*, user: User) -> bool:
+    """Whether the reader has a Stripe customer, so the Customer Portal can open."""
+    return Customer.objects.filter(user=user).exists()
