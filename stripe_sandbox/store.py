@@ -104,6 +104,23 @@ class Store:
         )
         return [json.loads(r[0]) for r in rows]
 
+    def iter_after(self, type_: str, cursor: str | None) -> Iterator[dict[str, Any]] | None:
+        """Yield the objects of a type older than ``cursor`` (all if None), newest first,
+        parsing only as many as the caller takes; None if ``cursor`` is not of that type."""
+        bound = self._seq + 1
+        if cursor is not None:
+            row = self.conn.execute(
+                "SELECT seq FROM objects WHERE id = ? AND type = ?", (cursor, type_)
+            ).fetchone()
+            if row is None:
+                return None
+            bound = int(row[0])
+        rows = self.conn.execute(
+            "SELECT data FROM objects WHERE type = ? AND seq < ? ORDER BY seq DESC",
+            (type_, bound),
+        ).fetchall()
+        return (json.loads(r[0]) for r in rows)
+
     def purge_older_than(self, type_: str, real_ts: float) -> int:
         cur = self.conn.execute(
             "DELETE FROM objects WHERE type = ? AND real_ts < ?", (type_, real_ts)

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from ..app import EVENT_RETENTION_SECONDS, Sandbox, diff
-from ..errors import invalid, missing
+from ..errors import invalid, missing, no_such
 from ..objects import core
 from ..payments import snapshot
 from ..routes import route
@@ -34,8 +34,20 @@ def event_list(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
             return t == wanted
         return True
 
-    items = [e for e in sb.store.all("event") if type_ok(e["type"]) and created(e)]
-    return paginate(items, p, "/v1/events")
+    if p.get("ending_before"):
+        items = [e for e in sb.store.all("event") if type_ok(e["type"]) and created(e)]
+        return paginate(items, p, "/v1/events")
+    # Newest first from the cursor on, parsing only one page (and one more to know has_more).
+    older = sb.store.iter_after("event", p.get("starting_after"))
+    if older is None:
+        raise no_such("object", p["starting_after"], "starting_after")
+    page: list[dict[str, Any]] = []
+    for e in older:
+        if type_ok(e["type"]) and created(e):
+            page.append(e)
+            if len(page) > p.get("limit", 10):
+                break
+    return paginate(page, {**p, "starting_after": None}, "/v1/events")
 
 
 @route("GET", "/v1/events/{id}", "EventRetrieveParams")

@@ -15,8 +15,11 @@ def test_every_route_answers_bad_values_of_every_parameter_with_a_4xx(sandbox, c
     sub = client.v1.subscriptions.create(params={
         "customer": cus.id, "items": [{"price": catalog["monthly"].id}],
         "default_payment_method": "pm_card_visa"})
+    charge = client.v1.charges.list(params={"customer": cus.id}).data[0]
+    refund = client.v1.refunds.create(params={"charge": charge.id, "amount": 1})
     real = {"customers": cus.id, "subscriptions": sub.id, "invoices": sub.latest_invoice,
-            "prices": catalog["monthly"].id, "products": catalog["product"].id}
+            "prices": catalog["monthly"].id, "products": catalog["product"].id,
+            "charges": charge.id, "refunds": refund.id}
     url = urlsplit(sandbox.url)
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
     headers = {"Authorization": "Bearer sk_test_fuzz",

@@ -60,6 +60,9 @@ def objects(sandbox, tmp_path_factory):
         else client.v1.invoices.line_items.list(inv.id).data[0])
     for pi in client.v1.payment_intents.list(params={"customer": cus.id}).data:
         add("payment_intent", pi)
+    charge = add("charge", client.v1.charges.retrieve(pi.latest_charge))
+    add("refund", client.v1.refunds.create(params={"charge": charge.id, "amount": 100}))
+    add("charge", client.v1.charges.list(params={"customer": cus.id}).data[0])
     for ip in client.v1.invoice_payments.list(params={"invoice": inv.id}).data:
         add("invoice_payment", ip)
     add("payment_method", client.v1.payment_methods.retrieve(sub.default_payment_method))
@@ -80,7 +83,8 @@ def objects(sandbox, tmp_path_factory):
     "customer", "deleted_customer", "product", "price", "checkout.session",
     "billing_portal.session", "billing_portal.configuration", "subscription",
     "subscription_item", "invoice", "line_item", "payment_intent", "payment_method",
-    "invoice_payment", "event", "webhook_endpoint", "test_helpers.test_clock",
+    "invoice_payment", "event", "webhook_endpoint", "test_helpers.test_clock", "charge",
+    "refund",
 ])
 def test_objects_have_exactly_the_keys_of_stripes_example(objects, kind):
     assert objects.get(kind), f"no {kind} was returned"
@@ -94,6 +98,7 @@ def test_ids_carry_stripes_prefixes(objects):
                 "checkout.session": "cs_test_", "subscription": "sub_", "subscription_item": "si_",
                 "invoice": "in_", "payment_intent": "pi_", "event": "evt_",
                 "webhook_endpoint": "we_", "test_helpers.test_clock": "clock_",
-                "billing_portal.session": "bps_", "payment_method": "pm_", "line_item": "il_"}
+                "billing_portal.session": "bps_", "payment_method": "pm_", "line_item": "il_",
+                "charge": "ch_", "refund": "re_"}
     for kind, prefix in prefixes.items():
         assert all(o.id.startswith(prefix) for o in objects[kind]), kind
