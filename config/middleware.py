@@ -2,18 +2,20 @@
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from config.api import mark_reader_specific
 
-READER_PREFIXES = ("/api/", "/_allauth/")
+SHARED_PREFIXES = ("/api/schema", "/api/docs")
 
 
 class ReaderCacheMiddleware:
-    """Mark every API answer private and varied by the reader's cookie and token.
+    """Mark every answer private and varied by the reader's cookie and token.
 
-    Article answers carry a premium body for one reader only; no shared cache may keep
-    them, so the API marks all its answers rather than trusting each view to remember.
+    Pages and API answers carry one reader's state (and, when granted, a premium body), so
+    no shared cache may keep them; marking all of them here means no view can forget.
+    Static files and the API's schema are the same for everyone and stay cacheable.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -21,8 +23,7 @@ class ReaderCacheMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.path.startswith(READER_PREFIXES) and not request.path.startswith(
-            ("/api/schema", "/api/docs")
-        ):
+        shared = request.path.startswith((settings.STATIC_URL, *SHARED_PREFIXES))
+        if not shared:
             mark_reader_specific(response)
         return response
