@@ -24,7 +24,7 @@ from billing.models import (
 )
 from billing.plans import plan_prices_mark_pending
 from billing.tasks import plan_push, webhook_event_apply
-from membership.admin.catalogue import PlanAdmin
+from membership.admin.catalogue import PlanAdmin, money_format
 from membership.admin.records import ReadOnlyAdmin
 from membership.models import Plan
 
@@ -45,43 +45,70 @@ def plan_push_queue(*, plan_ids: list[int]) -> None:
         transaction.on_commit(partial(plan_push.delay, plan_id), robust=True)
 
 
-class PlanPricesInline(admin.StackedInline):
-    model = PlanPrices
-    verbose_name = "Stripe"
-    verbose_name_plural = "Stripe"
-    can_delete = False
-    fields = (
-        "status",
-        "last_error",
-        "product_id",
-        ("monthly_price_id", "monthly_amount"),
-        ("yearly_price_id", "yearly_amount"),
-        "currency",
-        "synced_at",
-    )
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 class BillingPlanAdmin(PlanAdmin):
     """The catalogue's plan admin, plus its Stripe product and prices: saving a plan pushes
     it to Stripe in a task queued on commit."""
 
-    inlines = (PlanPricesInline,)
     list_select_related = ("stripe_prices",)
     actions = ("push_to_stripe",)
+    stripe_fields = (
+        "stripe_status",
+        "stripe_error",
+        "stripe_product",
+        "stripe_monthly_price",
+        "stripe_yearly_price",
+        "stripe_synced_at",
+    )
+    readonly_fields = stripe_fields
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = [name for name in self.get_fields(request, obj) if name not in self.stripe_fields]
+        if obj is None:
+            return [(None, {"fields": fields})]
+        return [(None, {"fields": fields}), ("Stripe", {"fields": self.stripe_fields})]
 
     def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
         return (*super().get_list_display(request), "stripe_status")
 
+    @staticmethod
+    def _prices(obj: Plan) -> PlanPrices | None:
+        return getattr(obj, "stripe_prices", None)
+
     @admin.display(description="Stripe", ordering="stripe_prices__status")
     def stripe_status(self, obj: Plan) -> str:
-        prices = getattr(obj, "stripe_prices", None)
+        prices = self._prices(obj)
         return prices.get_status_display() if prices else "not pushed yet"
+
+    @admin.display(description="last error")
+    def stripe_error(self, obj: Plan) -> str:
+        prices = self._prices(obj)
+        return (prices.last_error if prices else "") or "-"
+
+    @admin.display(description="product")
+    def stripe_product(self, obj: Plan) -> str:
+        prices = self._prices(obj)
+        return (prices.product_id if prices else "") or "-"
+
+    @admin.display(description="monthly price")
+    def stripe_monthly_price(self, obj: Plan) -> str:
+        prices = self._prices(obj)
+        if prices is None or not prices.monthly_price_id:
+            return "-"
+        amount = money_format(prices.monthly_amount or 0, prices.currency)
+        return f"{prices.monthly_price_id} ({amount})"
+
+    @admin.display(description="yearly price")
+    def stripe_yearly_price(self, obj: Plan) -> str:
+        prices = self._prices(obj)
+        if prices is None or not prices.yearly_price_id:
+            return "-"
+        amount = money_format(prices.yearly_amount or 0, prices.currency)
+        return f"{prices.yearly_price_id} ({amount})"
+
+    @admin.display(description="synced at")
+    def stripe_synced_at(self, obj: Plan) -> Any:
+        prices = self._prices(obj)
+        return (prices.synced_at if prices else None) or "-"
 
     def save_model(self, request: HttpRequest, obj: Plan, form: ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
