@@ -36,6 +36,10 @@ NOUNS = {
     "bpc": "billing_portal.configuration",
     "inpay": "invoice_payment",
     "il": "line_item",
+    "ch": "charge",
+    "re": "refund",
+    "promo": "promotion_code",
+    "di": "discount",
 }
 
 
@@ -135,8 +139,11 @@ class Sandbox:
             else:
                 value = self.public(target)
             node[head] = value
-        if isinstance(value, list):
-            for item in value:
+        if isinstance(value, list):  # a list of ids (``discounts``) or of objects
+            for i, item in enumerate(value):
+                target = self.store.get(item) if isinstance(item, str) else None
+                if target is not None:
+                    value[i] = item = self.public(target)
                 self._expand(item, rest, full)
         else:
             self._expand(value, rest, full)

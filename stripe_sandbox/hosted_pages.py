@@ -82,7 +82,16 @@ def checkout_page(sb: Sandbox, cs_id: str, method: str, form: dict[str, str]) ->
         cs = sb.store.get(cs_id)
         if cs is None or cs.get("object") != "checkout.session":
             return page("Not found", "<h1>This checkout page does not exist.</h1>", 404)
-        if method == "POST":
+        if method == "POST" and form.get("action") == "apply_code":
+            try:
+                with sb.store.transaction():
+                    checkout.apply_code(
+                        sb, sb.load(cs_id, "checkout.session"), form.get("code", "")
+                    )
+                return redirect(f"{sb.base_url}/c/pay/{cs_id}")
+            except StripeError as exc:
+                error = exc.message
+        elif method == "POST":
             try:
                 with sb.store.transaction():
                     done = checkout.complete(
@@ -119,16 +128,53 @@ def checkout_page(sb: Sandbox, cs_id: str, method: str, form: dict[str, str]) ->
         else "<label>Email<input name='email' type='email' required></label>"
     )
     err = f"<p class='error' role='alert'>{escape(error)}</p>" if error else ""
+    with sb.store.lock:
+        promo = _promotion_block(sb, cs)
     back = f"<p><a href='{escape(cs['cancel_url'])}'>← Back</a></p>" if cs["cancel_url"] else ""
     body = (
         f"<h1>Subscribe</h1><div class='box'>{rows}{trial}"
         f"<p>Total due today: {escape(invoicing.money(cs['amount_total'], cs['currency']))}"
-        f"</p></div>{err}<form method='post'>{email_field}"
+        f"</p>{promo}</div>{err}<form method='post'>{email_field}"
         "<label>Card number<input name='card_number' inputmode='numeric' "
         "placeholder='4242 4242 4242 4242' required></label>"
         "<button type='submit'>Subscribe</button></form>" + back
     )
     return page("Checkout", body, 402 if error else 200)
+
+
+def _promotion_block(sb: Sandbox, cs: dict[str, Any]) -> str:
+    """Show the applied discount, or the promotion code field when the session allows one."""
+    applied = cs["_x"].get("redemptions") or []
+    if applied:
+        parts = []
+        for coupon_id, promo_id in applied:
+            coupon = sb.store.get(coupon_id) or {}
+            promo = sb.store.get(promo_id) if promo_id else None
+            label = promo["code"] if promo else coupon.get("name") or coupon_id
+            parts.append(f"<p class='note'>{escape(label)}: {escape(_coupon_terms(coupon))}</p>")
+        off = cs["total_details"]["amount_discount"]
+        if off:
+            parts.append(f"<p>Discount: -{escape(invoicing.money(off, cs['currency']))}</p>")
+        return "".join(parts)
+    if not cs["allow_promotion_codes"]:
+        return ""
+    return (
+        "<form method='post'><input type='hidden' name='action' value='apply_code'>"
+        "<label>Promotion code<input name='code' autocomplete='off'></label>"
+        "<button type='submit'>Apply</button></form>"
+    )
+
+
+def _coupon_terms(coupon: dict[str, Any]) -> str:
+    if coupon.get("percent_off") is not None:
+        what = f"{coupon['percent_off']:g}% off"
+    else:
+        what = (
+            f"{invoicing.money(coupon.get('amount_off') or 0, coupon.get('currency') or 'usd')} off"
+        )
+    if coupon.get("duration") == "repeating":
+        return f"{what} for {coupon['duration_in_months']} months"
+    return f"{what} {'forever' if coupon.get('duration') == 'forever' else 'once'}"
 
 
 # portal ---------------------------------------------------------------------------------------

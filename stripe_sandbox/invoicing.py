@@ -75,10 +75,13 @@ def new_invoice(
                 quantity=spec.get("quantity", spec["item"]["quantity"]),
             )
         )
-    total = sum(li["amount"] for li in inv["lines"]["data"])
+    from .discounts import apply_to_invoice
+
+    subtotal = sum(li["amount"] for li in inv["lines"]["data"])
+    total = subtotal - apply_to_invoice(sb, sub, inv, now)
     inv["lines"]["total_count"] = len(inv["lines"]["data"])
-    inv["subtotal"] = inv["subtotal_excluding_tax"] = inv["total"] = total
-    inv["total_excluding_tax"] = total
+    inv["subtotal"] = inv["subtotal_excluding_tax"] = subtotal
+    inv["total"] = inv["total_excluding_tax"] = total
     due = max(total, 0)
     inv["amount_due"] = inv["amount_remaining"] = due
     if total < 0:

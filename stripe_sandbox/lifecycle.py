@@ -6,7 +6,7 @@ import calendar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from . import invoicing, payments
+from . import discounts, invoicing, payments
 from .app import diff
 from .errors import StripeError
 from .objects import billing
@@ -91,6 +91,8 @@ def create(
     payment_behavior: str,
     off_session: bool,
     default_payment_method: str | None = None,
+    redemptions: list[discounts.Redemption] | None = None,
+    checkout_session: str | None = None,
 ) -> dict[str, Any]:
     """Start a subscription and bill its first invoice (a zero one during a trial)."""
     now = sb.now_for(customer)
@@ -141,6 +143,8 @@ def create(
         lines = [_line(sb, it, now, end, trial=True) for it in sub["items"]["data"]]
     else:
         lines = [_line(sb, it, now, end) for it in sub["items"]["data"]]
+    for redemption in redemptions or []:
+        discounts.attach(sb, sub, redemption, now=now, checkout_session=checkout_session)
     sb.save(sub)
     inv = invoicing.new_invoice(
         sb,

@@ -7,6 +7,7 @@ from . import (  # noqa: F401
     checkout,
     clocks_api,
     customers,
+    discounts_api,
     events_api,
     portal,
     subscriptions,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import lifecycle, payments
+from .. import discounts, lifecycle, payments
 from ..app import Sandbox
 from ..errors import StripeError, invalid, missing
 from ..objects import core, sessions
@@ -59,6 +59,20 @@ def session_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
             "`subscription_data[trial_period_days]` must be at least 1.",
         )
     amount = sum(pr["unit_amount"] * li["quantity"] for pr, li in zip(prices, lines, strict=True))
+    if p.get("allow_promotion_codes") and p.get("discounts"):
+        raise StripeError(
+            "You may only specify one of these parameters: allow_promotion_codes, discounts.",
+            param="discounts",
+        )
+    redemptions = discounts.resolve(
+        sb,
+        p.get("discounts") or [],
+        param="discounts",
+        customer_id=customer["id"] if customer else None,
+        amount=amount,
+        currency=prices[0]["currency"],
+        now=now,
+    )
     expires_at = p.get("expires_at") or now + SESSION_LIFETIME
     cs = sessions.checkout_session(
         now=now,
@@ -79,8 +93,65 @@ def session_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
         cs["amount_total"] = cs["amount_subtotal"] = 0
         cs["total_details"]["amount_discount"] = 0
     cs["_x"] = {"line_items": lines, "subscription_data": data}
+    _set_discounts(cs, redemptions)
+    cs["discounts"] = [
+        {"coupon": d.get("coupon"), "promotion_code": d.get("promotion_code")}
+        for d in p.get("discounts") or []
+    ]
     sb.save(cs)
     return cs
+
+
+def _set_discounts(cs: dict[str, Any], redemptions: list[discounts.Redemption]) -> None:
+    """Keep what the session redeems on completion and show its effect on today's total."""
+    cs["_x"]["redemptions"] = [[c["id"], pc["id"] if pc else None] for c, pc in redemptions]
+    off = 0
+    for coupon, _ in redemptions:
+        off += discounts.amount_off(coupon, cs["amount_subtotal"] - off)
+    cs["amount_total"] = cs["amount_subtotal"] - off
+    cs["total_details"]["amount_discount"] = off
+
+
+def apply_code(sb: Sandbox, cs: dict[str, Any], code: str) -> None:
+    """Apply a promotion code the customer typed on the hosted page."""
+    if cs["status"] != "open" or not cs["allow_promotion_codes"]:
+        raise StripeError("This checkout session does not accept promotion codes.")
+    promo = discounts.find_code(sb, code) if code.strip() else None
+    if promo is None:
+        raise StripeError("This code is invalid.", param="promotion_code")
+    full = sum(
+        sb.load(li["price"], "price")["unit_amount"] * li["quantity"]
+        for li in cs["_x"]["line_items"]
+    )
+    error = discounts.promotion_error(
+        sb,
+        promo,
+        customer_id=cs["customer"],
+        amount=full,
+        currency=cs["currency"],
+        now=sb.now_for(cs),
+    )
+    if error:
+        raise StripeError(error, param="promotion_code")
+    coupon = discounts.load_coupon(sb, promo["promotion"]["coupon"])
+    _set_discounts(cs, [(coupon, promo)])
+    cs["discounts"] = [{"coupon": None, "promotion_code": promo["id"]}]
+    sb.save(cs)
+
+
+def _redemptions(sb: Sandbox, cs: dict[str, Any], customer: dict[str, Any]) -> list[Any]:
+    specs = [
+        {"promotion_code": pc} if pc else {"coupon": c} for c, pc in cs["_x"].get("redemptions", [])
+    ]
+    return discounts.resolve(
+        sb,
+        specs,
+        param="discounts",
+        customer_id=customer["id"],
+        amount=cs["amount_subtotal"],
+        currency=cs["currency"],
+        now=sb.now_for(customer),
+    )
 
 
 def _expire_due(sb: Sandbox, cs: dict[str, Any]) -> dict[str, Any]:
@@ -189,11 +260,14 @@ def complete(
     trial_end = data.get("trial_end")
     if data.get("trial_period_days"):
         trial_end = now + data["trial_period_days"] * lifecycle.DAY
+    redemptions = _redemptions(sb, cs, customer)
     sub = lifecycle.create(
         sb,
         customer,
         items,
         trial_end=trial_end,
+        redemptions=redemptions,
+        checkout_session=cs["id"],
         pm=pm,
         metadata=merge_metadata({}, data.get("metadata")),
         description=data.get("description"),
@@ -223,4 +297,3 @@ def complete(
     sb.save(cs)
     sb.emit("checkout.session.completed", cs, created=now)
     return cs
-

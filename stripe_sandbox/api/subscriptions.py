@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import invoicing, lifecycle, payments
+from .. import discounts, invoicing, lifecycle, payments
 from ..app import Sandbox, diff
 from ..errors import StripeError, invalid, missing, no_such
 from ..routes import route
@@ -61,6 +61,15 @@ def subscription_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
         trial_end = now + p["trial_period_days"] * lifecycle.DAY
     elif p.get("trial_from_plan") and items[0][0]["recurring"].get("trial_period_days"):
         trial_end = now + items[0][0]["recurring"]["trial_period_days"] * lifecycle.DAY
+    redemptions = discounts.resolve(
+        sb,
+        p.get("discounts") or [],
+        param="discounts",
+        customer_id=customer["id"],
+        amount=sum(price["unit_amount"] * qty for price, qty in items),
+        currency=items[0][0]["currency"],
+        now=now,
+    )
     pm = None
     if p.get("default_payment_method"):
         pm = payments.resolve(sb, p["default_payment_method"], customer, "default_payment_method")
@@ -75,6 +84,7 @@ def subscription_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
         payment_behavior=p.get("payment_behavior", "allow_incomplete"),
         off_session=p.get("off_session", True),
         default_payment_method=pm["id"] if pm else None,
+        redemptions=redemptions,
     )
     end_behavior = (p.get("trial_settings") or {}).get("end_behavior") or {}
     if end_behavior.get("missing_payment_method"):

@@ -19,7 +19,11 @@ def test_every_route_answers_bad_values_of_every_parameter_with_a_4xx(sandbox, c
     refund = client.v1.refunds.create(params={"charge": charge.id, "amount": 1})
     real = {"customers": cus.id, "subscriptions": sub.id, "invoices": sub.latest_invoice,
             "prices": catalog["monthly"].id, "products": catalog["product"].id,
-            "charges": charge.id, "refunds": refund.id}
+            "charges": charge.id, "refunds": refund.id,
+            "coupons": client.v1.coupons.create(params={"percent_off": 5}).id}
+    coupon = real["coupons"]
+    real["promotion_codes"] = client.v1.promotion_codes.create(params={
+        "promotion": {"type": "coupon", "coupon": coupon}}).id
     url = urlsplit(sandbox.url)
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
     headers = {"Authorization": "Bearer sk_test_fuzz",

@@ -63,6 +63,19 @@ def objects(sandbox, tmp_path_factory):
     charge = add("charge", client.v1.charges.retrieve(pi.latest_charge))
     add("refund", client.v1.refunds.create(params={"charge": charge.id, "amount": 100}))
     add("charge", client.v1.charges.list(params={"customer": cus.id}).data[0])
+    coupon = add("coupon", client.v1.coupons.create(params={"percent_off": 10,
+                                                            "duration": "forever"}))
+    add("coupon", client.v1.coupons.retrieve(coupon.id))
+    promo = add("promotion_code", client.v1.promotion_codes.create(params={
+        "promotion": {"type": "coupon", "coupon": coupon.id}}))
+    add("promotion_code", client.v1.promotion_codes.retrieve(promo.id))
+    discounted = client.v1.subscriptions.create(params={
+        "customer": cus.id, "items": [{"price": price.id}],
+        "default_payment_method": "pm_card_visa", "discounts": [{"promotion_code": promo.id}],
+        "expand": ["discounts", "latest_invoice"]})
+    add("discount", discounted.discounts[0])
+    add("invoice", discounted.latest_invoice)
+    add("subscription", discounted)
     for ip in client.v1.invoice_payments.list(params={"invoice": inv.id}).data:
         add("invoice_payment", ip)
     add("payment_method", client.v1.payment_methods.retrieve(sub.default_payment_method))
@@ -84,7 +97,7 @@ def objects(sandbox, tmp_path_factory):
     "billing_portal.session", "billing_portal.configuration", "subscription",
     "subscription_item", "invoice", "line_item", "payment_intent", "payment_method",
     "invoice_payment", "event", "webhook_endpoint", "test_helpers.test_clock", "charge",
-    "refund",
+    "refund", "coupon", "promotion_code", "discount",
 ])
 def test_objects_have_exactly_the_keys_of_stripes_example(objects, kind):
     assert objects.get(kind), f"no {kind} was returned"
@@ -99,6 +112,7 @@ def test_ids_carry_stripes_prefixes(objects):
                 "invoice": "in_", "payment_intent": "pi_", "event": "evt_",
                 "webhook_endpoint": "we_", "test_helpers.test_clock": "clock_",
                 "billing_portal.session": "bps_", "payment_method": "pm_", "line_item": "il_",
-                "charge": "ch_", "refund": "re_"}
+                "charge": "ch_", "refund": "re_", "promotion_code": "promo_",
+                "discount": "di_"}
     for kind, prefix in prefixes.items():
         assert all(o.id.startswith(prefix) for o in objects[kind]), kind
