@@ -17,6 +17,7 @@ from accounts.models import User
 from billing import stripe_gateway
 from billing.errors import BillingError, BillingErrorCode
 from billing.models import LIVE_STATUSES, Customer, PlanPrices, Subscription, SyncStatus
+from billing.plans import portal_configuration_id
 from billing.services import checkout_session_apply, customer_ensure
 from membership.models import Plan, TrialStatus
 from membership.selectors import trial_summary_get
@@ -162,7 +163,10 @@ def portal_open(*, user: User, return_url: str) -> str:
             status=409,
         )
     session = stripe_gateway.portal_session_create(
-        customer_id=customer.stripe_id, return_url=return_url, attempt=uuid4().hex
+        customer_id=customer.stripe_id,
+        return_url=return_url,
+        attempt=uuid4().hex,
+        configuration_id=portal_configuration_id(),
     )
     logger.info("User %s opened Customer Portal session %s", user.pk, session["id"])
     url: str = session["url"]

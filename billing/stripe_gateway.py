@@ -285,11 +285,14 @@ def checkout_sessions_expire_open(*, customer_id: str) -> int:
 
 
 def portal_session_create(
-    *, customer_id: str, return_url: str, attempt: str = ""
+    *, customer_id: str, return_url: str, attempt: str = "", configuration_id: str = ""
 ) -> dict[str, Any]:
-    """Open a Customer Portal session for the customer; ``attempt`` tells apart visits
-    with the same parameters (a portal session lasts minutes, so none is replayed later)."""
+    """Open a Customer Portal session for the customer, with Masthead's configuration when
+    given (Stripe's default otherwise); ``attempt`` tells apart visits with the same
+    parameters (a portal session lasts minutes, so none is replayed later)."""
     params = {"customer": customer_id, "return_url": return_url}
+    if configuration_id:
+        params["configuration"] = configuration_id
     sessions = client().v1.billing_portal.sessions
     ids = f"{customer_id}:{attempt}" if attempt else customer_id
     return _post("portal-create", ids, sessions.create, params)

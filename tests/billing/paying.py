@@ -1,4 +1,4 @@
-"""Helpers for the paying tests: plans on sale at the sandbox, the hosted Checkout form,
+"""Helpers for the paying tests: plans pushed to the sandbox, the hosted Checkout form,
 and readers who already subscribe (made through the SDK, then mirrored by Masthead)."""
 
 import time
@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing.models import Customer, PlanPrices, Subscription
+from billing.plans import plan_push
 from billing.services import customer_ensure, subscription_sync
 from membership.models import Plan
 from membership.services import trial_start
@@ -20,34 +21,10 @@ from tests.stripe_sandbox.conftest import http_request
 CARD_OK = "4242424242424242"
 
 
-def plan_on_sale(client: Any, plan: Plan | None = None, **fields: Any) -> Plan:
-    """Put the plan (a new one by default) on sale at the sandbox: a product, a monthly and
-    a yearly price carrying the plan's id, and the synced ``PlanPrices`` row."""
+def plan_on_sale(plan: Plan | None = None, **fields: Any) -> Plan:
+    """Put the plan (a new one by default) on sale at the sandbox, as the admin does."""
     plan = plan or PlanFactory(**fields)
-    product = client.v1.products.create(params={"name": plan.name})
-    ids = {}
-    for interval, amount in (("month", plan.monthly_amount), ("year", plan.yearly_amount)):
-        price = client.v1.prices.create(
-            params={
-                "product": product.id,
-                "unit_amount": amount,
-                "currency": plan.currency,
-                "recurring": {"interval": interval},
-                "metadata": {"plan_id": str(plan.pk), "interval": interval},
-            }
-        )
-        ids[interval] = price.id
-    PlanPrices.objects.create(
-        plan=plan,
-        product_id=product.id,
-        monthly_price_id=ids["month"],
-        yearly_price_id=ids["year"],
-        monthly_amount=plan.monthly_amount,
-        yearly_amount=plan.yearly_amount,
-        currency=plan.currency,
-        status="synced",
-        synced_at=timezone.now(),
-    )
+    plan_push(plan_id=plan.pk)
     return plan
 
 

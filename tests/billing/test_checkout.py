@@ -37,7 +37,7 @@ def _paid(sandbox: Any, reader: Any, plan: Any, interval: str = "month") -> Any:
 
 
 def test_a_reader_who_never_trialled_gets_the_plans_trial_days_on_their_card(sandbox_api):
-    plan = plan_on_sale(sandbox_api.client(), trial_days=14)
+    plan = plan_on_sale(trial_days=14)
     reader = UserFactory()
     article = ArticleFactory()
 
@@ -61,7 +61,7 @@ def test_a_reader_who_never_trialled_gets_the_plans_trial_days_on_their_card(san
 
 
 def test_a_reader_mid_trial_keeps_the_days_left_when_two_days_remain(sandbox_api):
-    plan = plan_on_sale(sandbox_api.client())
+    plan = plan_on_sale()
     reader = reader_with_trial(started_days_ago=10)
     trial_end = Trial.objects.get(user=reader).ends_at
 
@@ -73,7 +73,7 @@ def test_a_reader_mid_trial_keeps_the_days_left_when_two_days_remain(sandbox_api
 
 
 def test_a_reader_with_less_than_48_hours_of_trial_left_pays_now(sandbox_api):
-    plan = plan_on_sale(sandbox_api.client())
+    plan = plan_on_sale()
     reader = reader_with_trial(started_days_ago=12.5)
 
     started, session = _paid(sandbox_api, reader, plan, interval="year")
@@ -84,7 +84,7 @@ def test_a_reader_with_less_than_48_hours_of_trial_left_pays_now(sandbox_api):
 
 
 def test_a_lapsed_reader_pays_now(sandbox_api):
-    plan = plan_on_sale(sandbox_api.client())
+    plan = plan_on_sale()
     reader = lapsed_reader()
 
     started, session = _paid(sandbox_api, reader, plan)
@@ -96,7 +96,7 @@ def test_a_lapsed_reader_pays_now(sandbox_api):
 def test_the_api_answers_the_url_of_a_checkout_session_for_the_reader(
     sandbox_api, reader, reader_client
 ):
-    plan = plan_on_sale(sandbox_api.client())
+    plan = plan_on_sale()
 
     response = reader_client.post(CHECKOUT, {"plan": plan.slug, "interval": "year"}, "json")
 
@@ -113,7 +113,7 @@ def test_the_api_answers_the_url_of_a_checkout_session_for_the_reader(
 
 
 def test_opening_checkout_again_expires_the_older_open_session(sandbox_api, reader):
-    plan = plan_on_sale(sandbox_api.client())
+    plan = plan_on_sale()
     client = sandbox_api.client()
 
     first = checkout_start(user=reader, plan_slug=plan.slug, interval="month", base_url=BASE)
@@ -126,7 +126,7 @@ def test_opening_checkout_again_expires_the_older_open_session(sandbox_api, read
 
 
 def test_a_subscriber_is_refused_a_second_checkout(sandbox_api, reader, reader_client):
-    plan = plan_on_sale(sandbox_api.client())
+    plan = plan_on_sale()
     subscribe(sandbox_api.client(), reader, plan)
 
     response = reader_client.post(CHECKOUT, {"plan": plan.slug, "interval": "month"}, "json")
@@ -144,7 +144,7 @@ def test_an_unknown_plan_is_a_404(sandbox_api, reader_client):
 
 def test_a_plan_not_yet_pushed_to_stripe_is_a_clear_503(sandbox_api, reader_client):
     never_pushed = PlanFactory(name="Weekend")
-    pending = plan_on_sale(sandbox_api.client())
+    pending = plan_on_sale()
     PlanPrices.objects.filter(plan=pending).update(status="pending")
 
     for plan in (never_pushed, pending):
@@ -175,7 +175,7 @@ def test_an_anonymous_reader_is_asked_to_sign_in(api_client, db):
 
 
 def test_stripe_down_is_a_clear_json_error_not_a_500(sandbox_api, settings, reader_client):
-    plan = plan_on_sale(sandbox_api.client())
+    plan = plan_on_sale()
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
 
     response = reader_client.post(CHECKOUT, {"plan": plan.slug, "interval": "month"}, "json")

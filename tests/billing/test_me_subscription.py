@@ -28,7 +28,7 @@ def test_a_reader_who_never_subscribed_has_no_subscription(reader_client):
 def test_an_active_subscription_shows_plan_period_and_renewal(
     sandbox_api, reader, reader_client, django_assert_max_num_queries
 ):
-    plan = plan_on_sale(sandbox_api.client(), slug="everything", name="Everything")
+    plan = plan_on_sale(slug="everything", name="Everything")
     subscription = subscribe(sandbox_api.client(), reader, plan)
 
     with django_assert_max_num_queries(7):
@@ -47,7 +47,7 @@ def test_an_active_subscription_shows_plan_period_and_renewal(
 
 
 def test_a_card_trial_renews_when_the_trial_ends(sandbox_api, reader, reader_client):
-    plan = plan_on_sale(sandbox_api.client())
+    plan = plan_on_sale()
     subscription = subscribe(sandbox_api.client(), reader, plan, trial_days=14)
 
     data = reader_client.get(ME).json()["subscription"]
@@ -60,7 +60,7 @@ def test_a_card_trial_renews_when_the_trial_ends(sandbox_api, reader, reader_cli
 def test_a_subscription_cancelled_in_the_portal_shows_when_it_ends_and_no_renewal(
     sandbox_api, reader, reader_client
 ):
-    subscription = subscribe(sandbox_api.client(), reader, plan_on_sale(sandbox_api.client()))
+    subscription = subscribe(sandbox_api.client(), reader, plan_on_sale())
     portal = stripe_gateway.portal_session_create(
         customer_id=subscription.customer_stripe_id, return_url="http://testserver/account/"
     )
@@ -80,9 +80,7 @@ def _past_due(sandbox_api, reader, card: str):  # type: ignore[no-untyped-def]
     """A card trial of one day on a test clock whose first charge fails on ``card``."""
     client = sandbox_api.client()
     clock, start = clock_create(client)
-    subscription = subscribe(
-        client, reader, plan_on_sale(client), card=card, clock=clock, trial_days=1
-    )
+    subscription = subscribe(client, reader, plan_on_sale(), card=card, clock=clock, trial_days=1)
     advance(client, clock, start + DAY + 60)
     return subscription_sync(subscription_id=subscription.stripe_id)
 

@@ -11,10 +11,11 @@ pytestmark = pytest.mark.django_db
 PORTAL = "/api/v1/billing/portal/"
 
 
-def test_a_subscriber_gets_a_portal_that_returns_to_the_account_page(
+def test_a_subscriber_gets_masthead_s_portal_that_returns_to_the_account_page(
     sandbox_api, reader, reader_client
 ):
-    plan = plan_on_sale(sandbox_api.client(), name="Everything")
+    plan = plan_on_sale(name="Everything")
+    plan_on_sale(name="Essentials")
     subscribe(sandbox_api.client(), reader, plan)
 
     response = reader_client.post(PORTAL, {}, "json")
@@ -25,12 +26,13 @@ def test_a_subscriber_gets_a_portal_that_returns_to_the_account_page(
     status, _, page = http_request(url)
     assert status == 200
     assert "Everything" in page and "Renews on" in page
+    assert "Switch to Essentials" in page, "Masthead's portal configuration lists the plans"
     assert "href='http://testserver/account/'" in page
     assert "no-store" in response["Cache-Control"]
 
 
 def test_each_visit_gets_a_fresh_portal_session(sandbox_api, reader, reader_client):
-    subscribe(sandbox_api.client(), reader, plan_on_sale(sandbox_api.client()))
+    subscribe(sandbox_api.client(), reader, plan_on_sale())
 
     first = reader_client.post(PORTAL).json()["url"]
     second = reader_client.post(PORTAL).json()["url"]

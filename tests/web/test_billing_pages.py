@@ -32,7 +32,7 @@ MANAGE = "/billing/manage/"
 @pytest.fixture
 def on_sale(sandbox_api, plans):  # type: ignore[no-untyped-def]
     """The web fixtures' plans (Everything, Essentials), on sale at the sandbox."""
-    return [plan_on_sale(sandbox_api.client(), plan) for plan in plans]
+    return [plan_on_sale(plan) for plan in plans]
 
 
 def _signed_in(client: Client, reader) -> Client:  # type: ignore[no-untyped-def]

@@ -49,7 +49,7 @@ def test_a_lapsed_reader_subscribes_through_checkout_and_reads(
     sandbox_webhooks, live_server, page: Page, premium_article, plans
 ) -> None:
     for plan in plans:
-        plan_on_sale(sandbox_webhooks.client(), plan)
+        plan_on_sale(plan)
     reader = lapsed_reader()
     article_url = f"{live_server.url}/articles/{premium_article.pk}/"
 
@@ -81,9 +81,7 @@ def test_a_subscriber_cancels_in_the_portal_and_account_shows_when_it_ends(
     sandbox_webhooks, live_server, page: Page, plans
 ) -> None:
     reader = UserFactory()
-    subscription = subscribe(
-        sandbox_webhooks.client(), reader, plan_on_sale(sandbox_webhooks.client(), plans[0])
-    )
+    subscription = subscribe(sandbox_webhooks.client(), reader, plan_on_sale(plans[0]))
 
     page.goto(f"{live_server.url}/accounts/login/?next=/account/")
     sign_in(page, reader.email)
