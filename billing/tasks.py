@@ -10,6 +10,7 @@ from billing import events, plans, reconcile
 from billing.errors import BillingError, BillingErrorCode
 from billing.event_handlers import EVENT_HANDLERS
 from billing.models import SyncStatus
+from membership.models import Plan
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,9 @@ def plan_push(self: Task, plan_id: int) -> str:
     refusal is shown on the plan)."""
     try:
         return plans.plan_push(plan_id=plan_id).status
+    except Plan.DoesNotExist:
+        logger.info("Plan %s was deleted before its push to Stripe; nothing pushed", plan_id)
+        return "deleted"
     except BillingError as exc:
         if exc.code != BillingErrorCode.STRIPE_UNAVAILABLE:
             return SyncStatus.FAILED

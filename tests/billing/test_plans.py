@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from billing import tasks
 from billing.errors import BillingError, BillingErrorCode
 from billing.models import PlanPrices, PortalConfiguration, SyncStatus
 from billing.plans import plan_push
@@ -26,7 +27,7 @@ def newest_event_id(sandbox: Any) -> str:
 def stripe_events_about(sandbox: Any, object_ids: set[str], after: str) -> list[str]:
     """Types of the events Stripe emitted after event ``after`` about any of ``object_ids``."""
     listed = sandbox.client().v1.events.list(params={"limit": 100}).data
-    newer = [event for event in listed[: [e.id for e in listed].index(after)]]
+    newer = listed[: [event.id for event in listed].index(after)]
     objects = [(event.type, event.data.object.to_dict()) for event in newer]
     return [
         kind
@@ -206,3 +207,11 @@ def test_a_plan_off_sale_that_was_never_pushed_needs_nothing_at_stripe(sandbox_a
     record = plan_push(plan_id=plan.pk)
 
     assert (record.status, record.product_id) == (SyncStatus.SYNCED, "")
+
+
+def test_the_push_task_reports_a_refusal_without_raising(sandbox_api: Any) -> None:
+    plan = PlanFactory()
+    PlanPrices.objects.create(plan=plan, product_id="prod_deleted_at_stripe")
+
+    assert tasks.plan_push.delay(plan.pk).get() == SyncStatus.FAILED
+    assert tasks.plan_push.delay(plan.pk + 1000).get() == "deleted"
