@@ -88,6 +88,16 @@ def _post(operation: str, ids: str, method: Callable[..., Any], params: dict[str
     return _translated(lambda: _plain(method(params, {"idempotency_key": key})))
 
 
+def stripe_reachable() -> bool:
+    """Whether Stripe answers an authenticated request now."""
+    products = client().v1.products
+    try:
+        _translated(lambda: products.list({"limit": 1}))
+    except BillingError:
+        return False
+    return True
+
+
 # Customers ---------------------------------------------------------------------------
 
 

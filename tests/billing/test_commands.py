@@ -165,3 +165,10 @@ def test_reconcile_says_when_all_is_in_step(own_sandbox: RunningSandbox) -> None
     assert out == (
         "1 subscriptions checked at Stripe: 0 repaired, 0 added, 0 missing at Stripe, 0 failed.\n"
     )
+
+
+def test_push_plans_waits_for_stripe_and_gives_up_with_a_clear_error(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    with pytest.raises(CommandError, match=r"Stripe did not answer within 0\.5 s"):
+        call_command("billing_push_plans", "--wait-for-stripe", "0.5", "--no-progress")

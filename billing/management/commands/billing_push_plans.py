@@ -1,10 +1,12 @@
 """``manage.py billing_push_plans``: push plans to Stripe now, and refresh the portal's list."""
 
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from billing import stripe_gateway
 from billing.errors import BillingError
 from billing.plans import plan_push
 from membership.models import Plan
@@ -24,6 +26,13 @@ class Command(BaseCommand):
             "--plan", metavar="SLUG", help="Push only this plan (default: every plan)."
         )
         parser.add_argument(
+            "--wait-for-stripe",
+            type=float,
+            default=0,
+            metavar="SECONDS",
+            help="Wait up to this long for Stripe (or the sandbox) to answer before pushing.",
+        )
+        parser.add_argument(
             "--no-progress", action="store_true", help="Do not draw the progress bar."
         )
 
@@ -34,6 +43,7 @@ class Command(BaseCommand):
             if not plans.exists():
                 raise CommandError(f"No plan with slug {options['plan']!r}.")
         quiet = options["no_progress"] or options["verbosity"] == 0
+        self._stripe_wait(options["wait_for_stripe"])
         failures = 0
         for plan in tqdm(list(plans), desc="Plans", unit="plan", disable=quiet):
             try:
@@ -49,3 +59,10 @@ class Command(BaseCommand):
         if failures:
             raise CommandError(f"{failures} plan(s) could not be pushed; see above.")
         self.stdout.write(self.style.SUCCESS(f"{plans.count()} plan(s) in step with Stripe."))
+
+    def _stripe_wait(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while seconds and not stripe_gateway.stripe_reachable():
+            if time.monotonic() > deadline:
+                raise CommandError(f"Stripe did not answer within {seconds:g} s.")
+            time.sleep(0.5)
