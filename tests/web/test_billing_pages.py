@@ -238,3 +238,17 @@ def test_a_failed_payment_asks_for_a_new_card_on_the_account_and_the_article(
     assert response.status_code == 303
     back = f"href='http://testserver{premium_article.get_absolute_url()}'"
     assert back in http_request(response["Location"])[2]
+
+
+def test_the_welcome_page_waits_for_the_webhook_when_stripe_cannot_be_reached(
+    sandbox_api, on_sale, client, settings
+):
+    _signed_in(client, lapsed_reader())
+    welcome = checkout_pay(_subscribe(client))
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+
+    response = client.get(path_of(welcome))
+
+    assert response.status_code == 200
+    assert "We are confirming your payment with Stripe" in response.content.decode()
+    assert not Subscription.objects.exists()
