@@ -6,7 +6,12 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DEBUG ?= true
 
-.PHONY: install browser run test lint migrate seed clean
+.PHONY: install browser run test reliability bench bench-tools lint migrate seed clean
+
+# PostgreSQL + Redis for `make reliability` and `make bench` (override to point elsewhere).
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+REDIS_BROKER ?= redis://127.0.0.1:6379/12
+REDIS_CACHE ?= redis://127.0.0.1:6379/13
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,7 +40,20 @@ browser:
 	command -v chromium || (apt-get update && apt-get install -y chromium)
 
 test: install browser
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not reliability"
+
+# Load, fault, bad-input, leak and security tests: on PostgreSQL + Redis with real workers.
+reliability: install browser
+	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_BROKER) CACHE_URL=$(REDIS_CACHE) \
+		$(BIN)/pytest -m reliability tests/reliability
+
+bench-tools:
+	command -v wrk || (apt-get update && apt-get install -y wrk)
+
+# Benchmarks print figures (see docs/benchmarks.md); they pass or fail on errors only.
+bench: install bench-tools
+	set -e; for script in bench/gated_read.py bench/paywall_scale.py bench/webhook_ingress.py \
+		bench/trial_sweep.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 lint: install
 	$(BIN)/ruff check .
