@@ -70,6 +70,9 @@ def invoice_action_required(event: dict[str, Any]) -> None:
     subscription_id = _invoice_subscription_id(invoice)
     if subscription_id:
         subscription = services.subscription_sync(subscription_id=subscription_id)
+        services.subscription_authentication_note(
+            subscription=subscription, invoice_id=invoice.get("id", "")
+        )
         emails.payment_action_required_send(
             subscription=subscription,
             invoice_url=invoice.get("hosted_invoice_url") or "",

@@ -119,6 +119,12 @@ class Subscription(models.Model):
     )
     open_invoice_id = models.CharField(max_length=255, blank=True)
     hosted_invoice_url = models.URLField(max_length=1000, blank=True)
+    authentication_invoice_id = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="An open invoice whose payment waits for the reader to confirm it with "
+        "their bank (Stripe's invoice.payment_action_required).",
+    )
     entitlement = models.ForeignKey(
         Entitlement, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -130,6 +136,13 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stripe_id} ({self.status})"
+
+    @property
+    def needs_authentication(self) -> bool:
+        """Whether the open invoice waits for the reader to confirm the payment."""
+        return bool(self.open_invoice_id) and self.authentication_invoice_id == (
+            self.open_invoice_id
+        )
 
     @property
     def is_ending(self) -> bool:

@@ -12,7 +12,6 @@ from billing.models import (
     Customer,
     Subscription,
     SubscriptionStatus,
-    WebhookEvent,
 )
 from membership.models import Plan
 
@@ -62,21 +61,11 @@ def subscription_current_get(*, user: User) -> Subscription | None:
     )
 
 
-def _needs_authentication(subscription: Subscription) -> bool:
-    """Whether Stripe said the open invoice waits for the reader to confirm the payment."""
-    if not (subscription.open_invoice_id and subscription.hosted_invoice_url):
-        return False
-    return WebhookEvent.objects.filter(
-        type="invoice.payment_action_required",
-        payload__data__object__id=subscription.open_invoice_id,
-    ).exists()
-
-
 def _payment_problem(subscription: Subscription) -> PaymentProblem | None:
     if subscription.status not in TROUBLED_STATUSES:
         return None
     since = subscription.payment_failed_at or subscription.synced_at
-    if _needs_authentication(subscription):
+    if subscription.needs_authentication and subscription.hosted_invoice_url:
         return PaymentProblem(since, True, subscription.hosted_invoice_url, "GET")
     return PaymentProblem(since, False, reverse("billing:portal"), "POST")
 
@@ -104,8 +93,7 @@ def subscription_summary(*, subscription: Subscription) -> SubscriptionSummary:
 
 
 def subscription_summary_get(*, user: User) -> SubscriptionSummary | None:
-    """Return the summary of the reader's current subscription, or None (one query, two
-    when a payment is failing)."""
+    """Return the summary of the reader's current subscription, or None (one query)."""
     subscription = subscription_current_get(user=user)
     return None if subscription is None else subscription_summary(subscription=subscription)
 

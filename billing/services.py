@@ -266,3 +266,9 @@ def subscription_payment_retry(*, subscription: Subscription) -> Subscription:
         subscription.stripe_id,
     )
     return subscription_sync(subscription_id=subscription.stripe_id)
+
+
+def subscription_authentication_note(*, subscription: Subscription, invoice_id: str) -> None:
+    """Record that the open invoice ``invoice_id`` waits for the reader's bank to confirm."""
+    Subscription.objects.filter(pk=subscription.pk).update(authentication_invoice_id=invoice_id)
+    subscription.authentication_invoice_id = invoice_id
