@@ -100,7 +100,8 @@ def subscription_access_until(subscription: Subscription) -> datetime | None:
     """Return when the subscription's access ends, or None when it gives none now.
 
     Trialing and active: the period's end plus a small leeway for the renewal; past due:
-    ``BILLING_GRACE_DAYS`` after the first failed payment; and never past ``cancel_at``.
+    ``BILLING_GRACE_DAYS`` after the first failed payment; an ending subscription stops at
+    its moment (``cancel_at``, or the period's end with ``cancel_at_period_end``).
     """
     if subscription.status not in LIVE_STATUSES or subscription.current_period_end is None:
         return None
@@ -109,6 +110,8 @@ def subscription_access_until(subscription: Subscription) -> datetime | None:
     if subscription.status == SubscriptionStatus.PAST_DUE:
         failed = subscription.payment_failed_at or timezone.now()
         end = min(end, failed + timedelta(days=settings.BILLING_GRACE_DAYS))
+    if subscription.cancel_at_period_end:
+        end = min(end, subscription.current_period_end)
     if subscription.cancel_at is not None:
         end = min(end, subscription.cancel_at)
     return end
