@@ -149,6 +149,12 @@ class Trial(models.Model):
                 name="trial_active_by_end",
                 condition=Q(status="active"),
             ),
+            # The "trial ended" sweep walks these by id, batch after batch.
+            models.Index(
+                fields=["id"],
+                name="trial_ended_email_pending",
+                condition=Q(status="ended", ended_email_sent_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

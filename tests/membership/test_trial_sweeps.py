@@ -7,10 +7,12 @@ from unittest import mock
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection, transaction
 
 from membership import tasks
 from membership.models import EntitlementSource, Trial, TrialEvent, TrialKind, TrialStatus
 from membership.services import trial_reminders_send, trials_close, trials_end
+from membership.services.trial_sweeps import _ended_emails_due
 from tests.factories import EntitlementFactory, PlanFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -197,7 +199,26 @@ def test_trials_end_moves_only_active_trials_and_records_each_once(trial_ending)
     assert trials_end(trial_ids=[trial.pk]) == [trial.pk]
     assert trials_end(trial_ids=[trial.pk]) == []
 
-    assert trial.events.filter(kind=TrialEvent.Kind.ENDED).count() == 1
+    (event,) = trial.events.filter(kind=TrialEvent.Kind.ENDED)
+    assert event.data == {"ends_at": trial.ends_at.isoformat()}
+
+
+def test_the_trial_ended_sweep_reads_its_batches_through_an_index(trial_ending):
+    """Each batch of the "trial ended" sweep is found through the partial index of trials
+    whose email is pending, not by scanning every trial (bench/trial_sweep.py: 100k due
+    trials took 17.5 s with the scan and each batch re-read all of them)."""
+    trial_ending(NOW - timedelta(days=1))
+    batch = (
+        _ended_emails_due(NOW).filter(pk__gt=0).order_by("pk").values_list("pk", flat=True)[:500]
+    )
+    if connection.vendor == "postgresql":  # a handful of rows: make a scan the last resort
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            plan = batch.explain()
+    else:
+        plan = batch.explain()
+
+    assert "trial_ended_email_pending" in plan
 
 
 def test_sweeps_work_in_batches_over_more_trials_than_a_batch(
