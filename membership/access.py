@@ -1,11 +1,13 @@
 """The paywall's one question: may this reader read this article now, and if not, why?"""
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import models
+from django.db import connections, models, router
+from django.utils import timezone
 
 from membership.models import Article, Entitlement, EntitlementSource
 
@@ -58,6 +60,40 @@ def _decision(sources: Iterable[str], reader: Any) -> AccessDecision:
     return AccessDecision(False, AccessReason.SUBSCRIBE)
 
 
+@functools.cache
+def _live_sources_sql() -> str:
+    """Return the SQL of the distinct sources of
+    ``Entitlement.objects.live(at).covering(title_id).filter(user_id=...)``.
+
+    Parameters: the reader's id, ``at`` twice, the title's id. Table names come from the
+    models' metadata, never from input.
+    """
+    entitlements = Entitlement._meta.db_table
+    covered = Entitlement.titles.through._meta.db_table
+    return (
+        f"SELECT DISTINCT e.source FROM {entitlements} e"  # noqa: S608 (model metadata)
+        " WHERE e.user_id = %s AND e.starts_at <= %s AND e.ends_at > %s"
+        f" AND (e.all_titles OR EXISTS (SELECT 1 FROM {covered} c"
+        " WHERE c.entitlement_id = e.id AND c.title_id = %s))"
+    )
+
+
+def _live_sources(*, reader_id: int, title_id: int, at: datetime | None) -> list[str]:
+    """Return the sources of the reader's entitlements live at ``at`` that cover the title.
+
+    The same question as the ORM's ``live().covering()``, in hand-written SQL: on every
+    gated read the ORM spent about three times the query's own round trip building and
+    compiling it (``bench/gated_read.py``). It uses the ``(user, ends_at)`` index.
+    """
+    connection = connections[router.db_for_read(Entitlement)]
+    moment = Entitlement._meta.get_field("ends_at").get_db_prep_value(
+        at or timezone.now(), connection
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_live_sources_sql(), [reader_id, moment, moment, title_id])
+        return [row[0] for row in cursor.fetchall()]
+
+
 def article_access(*, reader: Any, article: Article, at: datetime | None = None) -> AccessDecision:
     """Decide whether ``reader`` may read ``article`` at ``at`` (now by default).
 
@@ -69,13 +105,7 @@ def article_access(*, reader: Any, article: Article, at: datetime | None = None)
         return FREE
     if not _signed_in(reader):
         return SIGN_UP
-    sources = (
-        Entitlement.objects.live(at)
-        .covering(article.title_id)
-        .filter(user_id=reader.pk)
-        .values_list("source", flat=True)
-        .distinct()
-    )
+    sources = _live_sources(reader_id=reader.pk, title_id=article.title_id, at=at)
     return _decision(sources, reader)
 
 

@@ -7,6 +7,7 @@ import time_machine
 from django.contrib.auth.models import AnonymousUser
 
 from membership.access import AccessReason, article_access, reader_coverage
+from membership.models import Entitlement
 from membership.services import comp_grant, entitlement_grant, entitlement_revoke, trial_start
 from tests.factories import ArticleFactory, TitleFactory, UserFactory
 
@@ -87,6 +88,48 @@ def test_a_window_that_has_not_begun_does_not_open_anything() -> None:
         assert decide(reader, ArticleFactory()) == (False, AccessReason.START_TRIAL)
     with time_machine.travel(NOW + timedelta(days=1), tick=False):
         assert decide(reader, ArticleFactory()) == (True, AccessReason.GIFT)
+
+
+def test_decision_asks_what_live_covering_entitlements_say_at_every_edge() -> None:
+    """article_access asks in its own SQL what ``live().covering()`` say in the ORM."""
+    reader, other_reader = UserFactory(), UserFactory()
+    title, other_title = TitleFactory(), TitleFactory()
+    article, other_article = ArticleFactory(title=title), ArticleFactory(title=other_title)
+    day = timedelta(days=1)
+    with time_machine.travel(NOW - 30 * day, tick=False):
+        grants = [
+            ("trial", None, NOW - 10 * day, NOW - day),
+            ("gift", [title], NOW, NOW + 5 * day),
+            ("comp", [other_title], NOW - day, NOW + 30 * day),
+            ("subscription", [title, other_title], NOW + 2 * day, NOW + 10 * day),
+        ]
+        for source, titles, starts_at, ends_at in grants:
+            entitlement_grant(
+                user=reader, source=source, titles=titles, starts_at=starts_at, ends_at=ends_at
+            )
+        entitlement_grant(user=other_reader, source="subscription", ends_at=NOW + 60 * day)
+
+    expected = [
+        (article, NOW - 2 * day, (True, AccessReason.TRIAL)),
+        (article, NOW - day, (False, AccessReason.START_TRIAL)),  # the trial ended just now
+        (article, NOW, (True, AccessReason.GIFT)),  # the gift begins just now
+        (other_article, NOW, (True, AccessReason.COMP)),
+        (article, NOW + 3 * day, (True, AccessReason.SUBSCRIPTION)),
+        (article, NOW + 5 * day, (True, AccessReason.SUBSCRIPTION)),
+        (article, NOW + 10 * day, (False, AccessReason.START_TRIAL)),
+        (other_article, NOW + 10 * day, (True, AccessReason.COMP)),
+    ]
+    for which, at, answer in expected:
+        decision = article_access(reader=reader, article=which, at=at)
+        live = set(
+            Entitlement.objects.live(at)
+            .covering(which.title_id)
+            .filter(user=reader)
+            .values_list("source", flat=True)
+        )
+        assert (decision.granted, decision.reason) == answer, at
+        assert decision.granted == bool(live), at
+        assert not decision.granted or decision.reason in live, at
 
 
 def test_decision_costs_one_query_for_a_signed_in_reader(django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
