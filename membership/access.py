@@ -82,7 +82,7 @@ def _live_sources(*, reader_id: int, title_id: int, at: datetime | None) -> list
     """Return the sources of the reader's entitlements live at ``at`` that cover the title.
 
     The same question as the ORM's ``live().covering()``, in hand-written SQL: on every
-    gated read the ORM spent about three times the query's own round trip building and
+    gated read the ORM spent more than twice the query's own round trip building and
     compiling it (``bench/gated_read.py``). It uses the ``(user, ends_at)`` index.
     """
     connection = connections[router.db_for_read(Entitlement)]
