@@ -32,6 +32,44 @@ class Chaos:
 
 
 @dataclass
+class Faults:
+    """API faults: a share of requests answered 500, a share stalled past the client's timeout.
+
+    ``500=p``: answer a Stripe-shaped 500 ``api_error`` (``Stripe-Should-Retry: true``) before
+    doing anything, as Stripe does when a retry is safe. ``timeout=p``: do the request (its
+    idempotent answer is stored), then hold the answer ``stall`` seconds (default 30), so a
+    client with a shorter timeout gives up and retries. ``seed=n`` makes the draws repeatable.
+    """
+
+    error: float = 0.0
+    timeout: float = 0.0
+    stall: float = 30.0
+    seed: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Faults:
+        faults = cls()
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            key, _, value = part.partition("=")
+            try:
+                if key == "500":
+                    faults.error = float(value)
+                elif key == "timeout":
+                    faults.timeout = float(value)
+                elif key == "stall":
+                    faults.stall = float(value)
+                elif key == "seed":
+                    faults.seed = int(value)
+                else:
+                    raise argparse.ArgumentTypeError(f"unknown fault: {key}")
+            except ValueError as exc:
+                raise argparse.ArgumentTypeError(f"bad value for {key}: {value!r}") from exc
+        if faults.error < 0 or faults.timeout < 0 or faults.error + faults.timeout > 1:
+            raise argparse.ArgumentTypeError("fault shares must be >= 0 and add up to <= 1")
+        return faults
+
+
+@dataclass
 class Settings:
     """Everything a run is configured with."""
 
@@ -41,6 +79,7 @@ class Settings:
     reset: bool = False
     public_url: str = ""
     chaos: Chaos = field(default_factory=Chaos)
+    faults: Faults = field(default_factory=Faults)
     webhook_retry_schedule: list[float] = field(
         default_factory=lambda: [60.0, 300.0, 1800.0, 7200.0, 21600.0, 43200.0, 86400.0]
     )
@@ -77,6 +116,12 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         type=Chaos.parse,
         default=Chaos(),
         help="webhook disorder, e.g. dup=0.2,shuffle=1,delay=0.5",
+    )
+    ap.add_argument(
+        "--faults",
+        type=Faults.parse,
+        default=Faults(),
+        help="API faults, e.g. 500=0.3,timeout=0.2,stall=15,seed=1",
     )
     ap.add_argument(
         "--webhook-retry-schedule",
@@ -116,6 +161,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         reset=a.reset,
         public_url=a.public_url,
         chaos=a.chaos,
+        faults=a.faults,
         webhook_retry_schedule=a.webhook_retry_schedule,
         webhook_timeout=a.webhook_timeout,
         payment_retry_days=a.payment_retry_days,

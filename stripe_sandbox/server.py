@@ -6,7 +6,9 @@ import base64
 import hashlib
 import json
 import logging
+import random
 import socket
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -14,6 +16,7 @@ from urllib.parse import urlsplit
 
 from . import forms, hosted_pages, params, routes, webhooks
 from .app import API_VERSION, Sandbox
+from .config import Faults
 from .errors import StripeError
 from .ids import new_id
 
@@ -50,11 +53,41 @@ def check_key(header: str | None) -> None:
         raise StripeError(f"Invalid API Key provided: {shown}", status=401)
 
 
+class FaultInjector:
+    """Draw the ``--faults`` of each API request and count what was injected."""
+
+    def __init__(self, faults: Faults) -> None:
+        self.faults = faults
+        self.random = random.Random(faults.seed)
+        self.lock = threading.Lock()
+        self.counts = {"requests": 0, "500": 0, "timeout": 0}
+
+    def draw(self) -> str | None:
+        with self.lock:
+            self.counts["requests"] += 1
+            if not (self.faults.error or self.faults.timeout):
+                return None
+            roll = self.random.random()
+            fault = None
+            if roll < self.faults.error:
+                fault = "500"
+            elif roll < self.faults.error + self.faults.timeout:
+                fault = "timeout"
+            if fault:
+                self.counts[fault] += 1
+            return fault
+
+    def report(self) -> dict[str, Any]:
+        with self.lock:
+            return {**self.counts, "stall": self.faults.stall}
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "stripe-sandbox"
     sys_version = ""
     protocol_version = "HTTP/1.1"
     sb: Sandbox
+    faults: FaultInjector
 
     def setup(self) -> None:
         super().setup()
@@ -86,10 +119,20 @@ class Handler(BaseHTTPRequestHandler):
         request_id = new_id("req", 14)
         url = urlsplit(self.path)
         status, headers, body = 500, dict[str, str](), b""
+        fault = self.faults.draw() if url.path.startswith("/v1/") else None
         try:
             raw = self._read_body()
-            if url.path.startswith("/v1/"):
+            if fault == "500":
+                status, headers, body = self._error(
+                    StripeError("An unknown error occurred", status=500, type="api_error"),
+                    request_id,
+                )
+                headers["Stripe-Should-Retry"] = "true"
+            elif url.path.startswith("/v1/"):
                 status, headers, body = self._api(method, url.path, url.query, raw, request_id)
+            elif url.path == "/_sandbox/faults":
+                status, headers = 200, {"Content-Type": "application/json"}
+                body = json.dumps(self.faults.report()).encode()
             else:
                 status, headers, body = hosted_pages.dispatch(
                     self.sb, method, url.path, url.query, raw
@@ -102,7 +145,17 @@ class Handler(BaseHTTPRequestHandler):
                 "An internal error occurred in the sandbox.", status=500, type="api_error"
             )
             status, headers, body = self._error(internal, request_id)
-        self._send(status, headers, body)
+        if fault:
+            log.info("fault injected: %s on %s %s %s", fault, method, url.path, request_id)
+        if fault == "timeout":  # done and stored; the answer comes after the client gave up
+            time.sleep(self.faults.faults.stall)
+        try:
+            self._send(status, headers, body)
+        except OSError:
+            if fault != "timeout":
+                raise
+            self.close_connection = True
+            return
         if not self.sb.settings.quiet:
             log.info(
                 "%s %s %d %.1fms %s%s",
@@ -218,7 +271,8 @@ class Handler(BaseHTTPRequestHandler):
 def make_server(sb: Sandbox) -> ThreadingHTTPServer:
     """Return a bound (not yet serving) server for the sandbox."""
     routes.load_all()
-    handler = type("BoundHandler", (Handler,), {"sb": sb})
+    faults = FaultInjector(sb.settings.faults)
+    handler = type("BoundHandler", (Handler,), {"sb": sb, "faults": faults})
     server = ThreadingHTTPServer((sb.settings.host, sb.settings.port), handler)
     server.daemon_threads = True
     if sb.settings.port == 0 and not sb.settings.public_url:
