@@ -44,15 +44,25 @@ def _stale_before() -> Any:
 
 
 @transaction.atomic
-def webhook_event_claim(*, event_id: int) -> WebhookEvent | None:
+def webhook_event_claim(*, event_id: int, redelivered: bool = False) -> WebhookEvent | None:
     """Mark the event processing for this worker, or return None when it is finished or
-    another worker is applying it right now."""
+    another worker is applying it right now.
+
+    A ``redelivered`` message is one the broker handed out again because the worker running
+    it died (``acks_late`` + ``reject_on_worker_lost``): it takes over the event that run
+    left processing, instead of leaving it to the re-drive after the stale window."""
     event = WebhookEvent.objects.select_for_update().get(pk=event_id)
     if event.status in FINISHED:
         return None
     busy = event.status == WebhookEventStatus.PROCESSING
-    if busy and event.started_at and event.started_at > _stale_before():
+    if busy and not redelivered and event.started_at and event.started_at > _stale_before():
         return None
+    if busy:
+        logger.warning(
+            "Stripe event %s was left processing (attempt %s); applying it again",
+            event.stripe_id,
+            event.attempts,
+        )
     event.status = WebhookEventStatus.PROCESSING
     event.attempts += 1
     event.started_at = timezone.now()
@@ -77,13 +87,16 @@ def webhook_event_finish(*, event: WebhookEvent, status: str, error: str = "") -
 
 
 def webhook_event_process(
-    *, event_id: int, handlers: dict[str, Callable[[dict[str, Any]], None]]
+    *,
+    event_id: int,
+    handlers: dict[str, Callable[[dict[str, Any]], None]],
+    redelivered: bool = False,
 ) -> str:
     """Apply a stored event with its handler, once; return the status it ends in.
 
     A handler's exception marks the event failed and propagates, so the task retries.
     """
-    event = webhook_event_claim(event_id=event_id)
+    event = webhook_event_claim(event_id=event_id, redelivered=redelivered)
     if event is None:
         return "skipped"
     handler = handlers.get(event.type)

@@ -19,9 +19,14 @@ APPLY_MAX_RETRIES = 8
 
 @shared_task(bind=True, max_retries=APPLY_MAX_RETRIES, acks_late=True, reject_on_worker_lost=True)
 def webhook_event_apply(self: Task, event_id: int) -> str:
-    """Apply one stored Stripe event; on failure retry with back-off, then leave it failed."""
+    """Apply one stored Stripe event; on failure retry with back-off, then leave it failed.
+
+    A message redelivered after its worker died takes over the event that run left behind."""
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
     try:
-        return events.webhook_event_process(event_id=event_id, handlers=EVENT_HANDLERS)
+        return events.webhook_event_process(
+            event_id=event_id, handlers=EVENT_HANDLERS, redelivered=redelivered
+        )
     except Exception as exc:
         if self.request.retries >= APPLY_MAX_RETRIES:
             logger.error(

@@ -89,11 +89,14 @@ TEMPLATES = [
 ]
 
 # Database: DATABASE_URL, else a SQLite file under var/. SQLite runs in WAL mode with
-# IMMEDIATE transactions so the web process and Celery workers can share it.
+# IMMEDIATE transactions so the web process and Celery workers can share it. A connection
+# kept across requests (DB_CONN_MAX_AGE seconds) is checked before it is reused, so a
+# database restart does not fail the first request of every web worker with a 500.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'masthead.sqlite3'}"),
         conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
