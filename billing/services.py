@@ -210,9 +210,10 @@ def _duplicate_cancel(subscription: Subscription) -> bool:
     if subscription.user is None or subscription.status not in LIVE_STATUSES:
         return False
     others = Subscription.objects.filter(user=subscription.user, status__in=LIVE_STATUSES)
-    mine = (subscription.data.get("created") or 0, subscription.stripe_id)
+    # Stripe's creation second, then the order Masthead first recorded them (ids are random).
+    mine = (subscription.data.get("created") or 0, subscription.pk)
     if not any(
-        (other.data.get("created") or 0, other.stripe_id) < mine
+        (other.data.get("created") or 0, other.pk) < mine
         for other in others.exclude(pk=subscription.pk)
     ):
         return False
