@@ -25,12 +25,14 @@ SDK_API_VERSION: str = stripe.api_version
 
 
 @lru_cache(maxsize=4)
-def _client_for(api_key: str, api_base: str, version: str, timeout: float) -> stripe.StripeClient:
+def _client_for(
+    api_key: str, api_base: str, version: str, timeout: float, retries: int
+) -> stripe.StripeClient:
     return stripe.StripeClient(
         api_key,
         stripe_version=version,
         base_addresses={"api": api_base} if api_base else None,
-        max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+        max_network_retries=retries,
         http_client=stripe.new_default_http_client(timeout=timeout),
     )
 
@@ -42,6 +44,7 @@ def client() -> stripe.StripeClient:
         settings.STRIPE_API_BASE,
         settings.STRIPE_API_VERSION,
         settings.STRIPE_TIMEOUT_SECONDS,
+        settings.STRIPE_MAX_NETWORK_RETRIES,
     )
 
 

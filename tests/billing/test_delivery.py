@@ -1,6 +1,7 @@
 """Webhooks as Stripe really sends them: late, twice, out of order, or while the broker is
 down. Masthead ends in Stripe's state every time, and applies no event twice."""
 
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -151,7 +152,11 @@ def test_duplicated_and_shuffled_delivery_ends_in_stripes_state(sandbox_webhooks
 
 
 def broker_switch(url: str) -> None:
-    """Point the app's producers at another broker (forgetting the pools of the last one)."""
+    """Point the app's producers at another broker (forgetting the pools of the last one).
+
+    Celery prefers the ``CELERY_BROKER_URL`` variable to its configuration, so both move.
+    """
+    os.environ["CELERY_BROKER_URL"] = url
     celery_app.conf.broker_url = url
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
@@ -163,6 +168,7 @@ def test_an_event_that_arrives_while_the_broker_is_down_is_applied_after_it_retu
     catalogue = Catalogue(sandbox_webhooks.client())
     eager = celery_app.conf.task_always_eager
     broker = celery_app.conf.broker_url
+    broker_variable = os.environ.get("CELERY_BROKER_URL")
     celery_app.conf.task_always_eager = False
     broker_switch("redis://127.0.0.1:9/0")  # nothing listens on port 9
     try:
@@ -179,6 +185,8 @@ def test_an_event_that_arrives_while_the_broker_is_down_is_applied_after_it_retu
         assert WebhookEvent.objects.filter(status="received").exists()
     finally:
         broker_switch(broker)
+        if broker_variable is None:
+            del os.environ["CELERY_BROKER_URL"]
         celery_app.conf.task_always_eager = eager
 
     connection.close()
