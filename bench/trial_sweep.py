@@ -14,8 +14,9 @@ templates and serialised to MIME, in emails/s (no target).
 
     .venv/bin/python bench/trial_sweep.py [--sizes 10000,100000] [--emails 2000]
 
-Environment: BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/masthead_bench_trials),
-BENCH_BROKER_URL (default redis://127.0.0.1:6379/7). The script exits non-zero only on errors.
+Environment: BENCH_PG_URL (the server, default postgres://postgres@127.0.0.1:5432; the database
+is masthead_bench_trials), BENCH_BROKER_URL (default redis://127.0.0.1:6379/5, whose "celery"
+list it empties). The script exits non-zero only on errors.
 """
 
 from __future__ import annotations
@@ -25,40 +26,26 @@ import hashlib
 import io
 import logging
 import os
-import platform
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/masthead_bench_trials")
-BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/7")
+from _common import database_recreate, machine_print  # noqa: E402  (bench/ is on sys.path)
+
+DATABASE = "masthead_bench_trials"
+BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/5")
 GOAL_SECONDS_100K = 10.0
 
 
-def database_recreate(url: str) -> None:
-    """Drop and create the benchmark's own database (never any other)."""
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if "bench" not in name:
-        raise SystemExit(f"Refusing to recreate {name!r}: the name must contain 'bench'.")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def django_setup() -> Path:
-    os.environ["DATABASE_URL"] = PG_URL
+def django_setup(database_url: str) -> Path:
+    os.environ["DATABASE_URL"] = database_url
     os.environ["CELERY_BROKER_URL"] = BROKER_URL
     os.environ.setdefault("DEBUG", "true")
     os.environ.setdefault("CACHE_URL", "locmem://")
@@ -303,21 +290,18 @@ def main() -> int:
     options = parser.parse_args()
     sizes = [int(s) for s in options.sizes.split(",")]
 
-    database_recreate(PG_URL)
-    log_path = django_setup()
+    database_url = database_recreate(DATABASE)
+    log_path = django_setup(database_url)
     from django.conf import settings
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, stdout=io.StringIO())
+    print(f"Trial sweep benchmark; load average {os.getloadavg()[0]:.1f} at start")
+    machine_print()
     print(
-        f"Trial sweep benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-        f"{platform.node()} ({os.cpu_count()} cores, Python {platform.python_version()}), "
-        f"load average {os.getloadavg()[0]:.1f} at start"
-    )
-    print(
-        f"PostgreSQL {urlsplit(PG_URL).path.lstrip('/')} (recreated, migrated, COPY-loaded, "
-        f"ANALYZE), broker {BROKER_URL} (no worker), MEMBERSHIP_BATCH_SIZE="
-        f"{settings.MEMBERSHIP_BATCH_SIZE}, service logs in {log_path}"
+        f"PostgreSQL {DATABASE} (recreated, migrated, COPY-loaded, ANALYZE), broker "
+        f"{BROKER_URL} (no worker), MEMBERSHIP_BATCH_SIZE={settings.MEMBERSHIP_BATCH_SIZE}, "
+        f"service logs in {log_path}"
     )
     results = []
     for size in sizes:

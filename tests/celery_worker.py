@@ -4,6 +4,7 @@ Register the fixture in a conftest (``from tests.celery_worker import celery_wor
 then mark the test::
 
     @pytest.mark.celery_worker                     # or celery_worker(env={"NAME": "value"})
+                                                   # or celery_worker(concurrency=2): prefork
     @pytest.mark.django_db(transaction=True)       # so that on_commit fires and rows are visible
     def test_something(celery_worker_process): ...
 
@@ -110,9 +111,11 @@ def celery_worker_process(
         "PYTHONUNBUFFERED": "1",
         **marker.kwargs.get("env", {}),
     }
+    concurrency = marker.kwargs.get("concurrency")  # N pool processes instead of one (solo)
+    pool = ["--pool=prefork", f"--concurrency={concurrency}"] if concurrency else ["--pool=solo"]
     command = [
         sys.executable, "-m", "celery", "-A", "config", "worker",
-        "--pool=solo", "--loglevel=INFO", "--without-mingle", "--without-gossip",
+        *pool, "--loglevel=INFO", "--without-mingle", "--without-gossip",
         "--without-heartbeat", "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h",
     ]  # fmt: skip
     log_path = tmp_path / "worker.log"
