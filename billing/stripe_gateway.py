@@ -377,10 +377,44 @@ def refund_create(*, payment_intent_id: str, reason: str) -> dict[str, Any]:
 # Webhooks ------------------------------------------------------------------------------
 
 
+# The stored columns' limits: a signed event that does not fit is refused, not a 500.
+EVENT_TEXT_FIELDS = (("id", 255, True), ("type", 100, False), ("api_version", 40, False))
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether any key or string in the parsed JSON holds a NUL, which PostgreSQL refuses."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _event_shaped(event: Any) -> bool:
+    if not isinstance(event, dict):
+        return False
+    for name, limit, required in EVENT_TEXT_FIELDS:
+        value = event.get(name)
+        if value is None and not required:
+            continue
+        if not isinstance(value, str) or not 0 < len(value) <= limit:
+            return False
+    return not _holds_nul(event)
+
+
 def event_verify(*, payload: bytes, signature: str | None) -> dict[str, Any]:
     """Return the event if ``signature`` proves Stripe sent ``payload`` within the tolerance
-    (300 s); refuse a bad signature or a body that is not an event."""
+    (300 s); refuse a bad signature or a body that is not an event that can be stored."""
     try:
+        if not (signature or "").isascii():  # Stripe's are; the SDK's compare would raise
+            raise stripe.SignatureVerificationError("Not ASCII", signature)
         stripe.WebhookSignature.verify_header(
             payload.decode("utf-8"),
             signature or "",
@@ -394,9 +428,9 @@ def event_verify(*, payload: bytes, signature: str | None) -> dict[str, Any]:
         ) from exc
     try:
         event = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):
         event = None
-    if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+    if not _event_shaped(event):
         raise BillingError(
             code=BillingErrorCode.MALFORMED_EVENT, message="The body is not a Stripe event."
         )

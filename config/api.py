@@ -126,6 +126,19 @@ ERROR_TEXTS = {
 }
 
 
+def throttled_responses_document(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Schema postprocessing: every operation may answer 429, as every view is rate limited
+    (``DEFAULT_THROTTLE_CLASSES``)."""
+    throttled = {
+        "description": ERROR_TEXTS[429],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOutput"}}},
+    }
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            operation.setdefault("responses", {}).setdefault("429", throttled)
+    return result
+
+
 class SessionTokenScheme(XSessionTokenAuthenticationScheme):
     """Document the app's ``X-Session-Token`` sign-in in the OpenAPI schema."""
 

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
+from django.core.validators import slug_re
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.fields import SkipField
@@ -103,8 +104,9 @@ class ArticleDetailOutput(ArticleOutput):
     paywall = PaywallOutput(source="*", required=False)
 
 
+@extend_schema(responses={200: TitleOutput(many=True), **error_responses(404)})
 class TitleListApi(generics.ListAPIView):
-    """List the titles in the catalogue."""
+    """List the titles in the catalogue (a page past the last is a 404)."""
 
     serializer_class = TitleOutput
 
@@ -119,8 +121,18 @@ class TitleDetailApi(APIView):
         return Response(TitleOutput(title_get(slug=slug)).data)
 
 
+class TitleSlugField(serializers.SlugRelatedField[Title]):
+    """A title by its slug; a value that cannot be a slug is refused before any query
+    (PostgreSQL cannot even compare a string holding a NUL character)."""
+
+    def to_internal_value(self, data: Any) -> Title:
+        if not isinstance(data, str) or not slug_re.match(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:100])
+        return super().to_internal_value(data)
+
+
 class ArticleFilter(serializers.Serializer):
-    title = serializers.SlugRelatedField(
+    title = TitleSlugField(
         slug_field="slug",
         queryset=Title.objects.all(),
         required=False,
