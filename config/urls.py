@@ -11,6 +11,11 @@ from config.api import api_not_found
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    # Readers have no phone numbers: allauth's phone endpoints would fail on the adapter's
+    # missing phone storage (a 500), so they are not served.
+    re_path(
+        r"^_allauth/(?:app|browser)/v1/(?:account/phone|auth/phone/)", csrf_exempt(api_not_found)
+    ),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
