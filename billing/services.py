@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -123,16 +124,25 @@ def _access_apply(subscription: Subscription) -> None:
         return
     plan = subscription.plan
     titles = None if plan is None or plan.all_titles else list(plan.titles.all())
-    subscription.entitlement = entitlement_sync(
+    entitlement = entitlement_sync(
         user=user,
         source=EntitlementSource.SUBSCRIPTION,
         reference=subscription.stripe_id,
         ends_at=subscription_access_until(subscription),
         titles=titles,
     )
-    subscription.save(update_fields=["entitlement"])
+    changed = subscription.entitlement_id != (entitlement.pk if entitlement else None)
+    subscription.entitlement = entitlement
+    if changed:
+        subscription.save(update_fields=["entitlement"])
     troubled = subscription.status in {SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID}
     reader_payment_issue_set(user=user, since=subscription.payment_failed_at if troubled else None)
+
+
+def _subscriptions_for_update() -> QuerySet[Subscription]:
+    """Subscriptions whose rows stay locked until the transaction ends; each comes with its
+    reader (joined in one query, not locked)."""
+    return Subscription.objects.select_for_update(of=("self",)).select_related("user")
 
 
 @transaction.atomic
@@ -141,16 +151,23 @@ def subscription_apply(*, data: dict[str, Any], fetched_at: datetime) -> Subscri
     access that follows from it; a state older than the one stored is dropped."""
     fields = _fields(data, fetched_at)
     stripe_id = data["id"]
-    try:
-        with transaction.atomic():
-            subscription, created = Subscription.objects.get_or_create(
-                stripe_id=stripe_id,
-                defaults={**fields, "user": _user_of(data), "synced_at": fetched_at},
-            )
-    except IntegrityError:  # created by a concurrent worker a moment ago
-        created = False
+    failure = _failure_moment(data, fetched_at)
+    subscription = _subscriptions_for_update().filter(stripe_id=stripe_id).first()
+    created = False
+    if subscription is None:
+        try:
+            with transaction.atomic():
+                subscription = Subscription.objects.create(
+                    stripe_id=stripe_id,
+                    user=_user_of(data),
+                    synced_at=fetched_at,
+                    payment_failed_at=failure,
+                    **fields,
+                )
+            created = True
+        except IntegrityError:  # created by a concurrent worker a moment ago
+            subscription = _subscriptions_for_update().get(stripe_id=stripe_id)
     if not created:
-        subscription = Subscription.objects.select_for_update().get(stripe_id=stripe_id)
         if subscription.synced_at >= fetched_at:
             logger.info("Dropped an older state of subscription %s", stripe_id)
             return subscription
@@ -158,11 +175,10 @@ def subscription_apply(*, data: dict[str, Any], fetched_at: datetime) -> Subscri
             setattr(subscription, name, value)
         subscription.user = subscription.user or _user_of(data)
         subscription.synced_at = fetched_at
-    failure = _failure_moment(data, fetched_at)
-    subscription.payment_failed_at = (
-        (subscription.payment_failed_at or failure) if failure else None
-    )
-    subscription.save()
+        subscription.payment_failed_at = (
+            (subscription.payment_failed_at or failure) if failure else None
+        )
+        subscription.save()
     _access_apply(subscription)
     logger.info(
         "Subscription %s of user %s is %s; access until %s",

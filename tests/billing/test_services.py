@@ -1,0 +1,150 @@
+"""Applying Stripe's state of a subscription: what is written, and how little it costs, since
+every webhook event re-fetches and applies one (bench/webhook_ingress.py measures it)."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from billing import stripe_gateway
+from billing.errors import BillingError, BillingErrorCode
+from billing.models import Customer, Subscription
+from billing.plans import plan_push
+from billing.services import customer_ensure, subscription_apply
+from membership.models import Entitlement, EntitlementEvent
+from tests.factories import PlanFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PERIOD_END = 1_900_000_000  # 2030
+
+
+def stripe_state(*, user_id: int, plan_id: int, status: str = "active", **extra: Any) -> dict:
+    """A subscription as Stripe sends it, reduced to the keys Masthead reads."""
+    return {
+        "id": "sub_bench",
+        "object": "subscription",
+        "customer": "cus_bench",
+        "status": status,
+        "metadata": {"user_id": str(user_id)},
+        "items": {
+            "data": [
+                {
+                    "current_period_end": PERIOD_END,
+                    "price": {
+                        "id": "price_bench",
+                        "recurring": {"interval": "month"},
+                        "metadata": {"plan_id": str(plan_id)},
+                    },
+                }
+            ]
+        },
+        **extra,
+    }
+
+
+def sql(captured: CaptureQueriesContext) -> list[str]:
+    """The statements run, without the savepoints of the test's own transaction."""
+    return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+def test_a_new_subscription_is_stored_with_its_reader_and_access() -> None:
+    reader, plan = UserFactory(), PlanFactory()
+    Customer.objects.create(user=reader, stripe_id="cus_bench")
+
+    subscription = subscription_apply(
+        data=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=timezone.now()
+    )
+
+    assert subscription.user == reader
+    assert subscription.plan == plan
+    assert subscription.entitlement is not None
+    assert subscription.entitlement.user == reader
+    assert Subscription.objects.get().entitlement == subscription.entitlement
+
+
+def test_a_newer_state_that_moves_no_access_writes_only_the_subscription() -> None:
+    reader, plan = UserFactory(), PlanFactory()
+    Customer.objects.create(user=reader, stripe_id="cus_bench")
+    first = timezone.now()
+    subscription_apply(data=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=first)
+
+    with CaptureQueriesContext(connection) as captured:
+        updated = subscription_apply(
+            data=stripe_state(user_id=reader.pk, plan_id=plan.pk, cancel_at_period_end=False),
+            fetched_at=first + timedelta(seconds=1),
+        )
+
+    writes = [s for s in sql(captured) if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert len(writes) == 1 and writes[0].startswith('UPDATE "billing_subscription"')
+    # the plan, the locked subscription with its reader, the locked entitlement (twice: the
+    # sync, then the change it finds empty), and the one update
+    assert len(sql(captured)) <= 5
+    assert updated.synced_at == first + timedelta(seconds=1)
+    assert Entitlement.objects.count() == 1
+    assert EntitlementEvent.objects.count() == 1
+
+
+def test_a_newer_state_that_ends_access_moves_the_entitlement() -> None:
+    reader, plan = UserFactory(), PlanFactory()
+    Customer.objects.create(user=reader, stripe_id="cus_bench")
+    first = timezone.now()
+    subscription_apply(data=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=first)
+
+    ended = subscription_apply(
+        data=stripe_state(user_id=reader.pk, plan_id=plan.pk, status="canceled"),
+        fetched_at=first + timedelta(seconds=1),
+    )
+
+    assert ended.entitlement is not None
+    assert ended.entitlement.ends_at <= timezone.now()
+    assert Subscription.objects.get().status == "canceled"
+
+
+def test_an_older_state_is_dropped() -> None:
+    reader, plan = UserFactory(), PlanFactory()
+    Customer.objects.create(user=reader, stripe_id="cus_bench")
+    now = timezone.now()
+    subscription_apply(data=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=now)
+
+    kept = subscription_apply(
+        data=stripe_state(user_id=reader.pk, plan_id=plan.pk, status="canceled"),
+        fetched_at=now - timedelta(seconds=1),
+    )
+
+    assert kept.status == "active"
+    assert Subscription.objects.get().status == "active"
+
+
+def test_the_gateway_returns_the_subscription_as_plain_data_with_its_invoice(
+    sandbox_api: Any,
+) -> None:
+    reader = UserFactory()
+    prices = plan_push(plan_id=PlanFactory().pk)
+    customer = customer_ensure(user=reader)
+    created = sandbox_api.client().v1.subscriptions.create(
+        params={
+            "customer": customer.stripe_id,
+            "items": [{"price": prices.monthly_price_id}],
+            "default_payment_method": "pm_card_visa",
+        }
+    )
+
+    data = stripe_gateway.subscription_retrieve(subscription_id=created.id)
+
+    assert type(data).__module__ != "stripe" and isinstance(data, dict)
+    assert data["id"] == created.id
+    assert isinstance(data["latest_invoice"], dict)
+    assert data["latest_invoice"]["status"] == "paid"
+
+
+def test_the_gateway_answers_a_subscription_stripe_does_not_have_with_not_found(
+    sandbox_api: Any,
+) -> None:
+    with pytest.raises(BillingError) as refused:
+        stripe_gateway.subscription_retrieve(subscription_id="sub_missing")
+
+    assert refused.value.code == BillingErrorCode.NOT_FOUND
