@@ -1,0 +1,454 @@
+"""Webhook ingress: one stream of signed Stripe events into Masthead and into dj-stripe 2.11.
+
+    .venv/bin/python bench/webhook_ingress.py [--events 500] [--senders 4] [--skip-djstripe]
+
+1. The offline Stripe (``python -m stripe_sandbox``, a process) gets, through the official
+   SDK, one customer per reader and a subscription of one of five kinds (paid, paid then set
+   to end at the period's end, card trial then set to end, failing card, paid then
+   cancelled). The stream is the first N events of the types Masthead applies
+   (``customer.subscription.created/updated/deleted``, ``invoice.paid``,
+   ``invoice.payment_failed``), read back from the sandbox's own ``/v1/events``, oldest
+   first. Masthead's database holds the readers, their Stripe customers and the plan.
+2. Masthead: gunicorn (2 sync workers, DEBUG off) on PostgreSQL (``masthead_bench_ingress``,
+   recreated and migrated here) with Redis as broker (``BENCH_INGRESS_BROKER``, db 9 unless
+   set). 4 senders in a second process post the stream, each event signed as it is sent:
+   accepted/s (every answer 200) and p50/p99. Then 2 Celery pool processes (``worker -c 2``)
+   apply the stored events, re-fetching every subscription from the sandbox: the time until
+   every row is succeeded or ignored. Applied/s end to end is N / (posting time + applying
+   time, first claim to last finish; the workers' start-up is printed apart).
+3. dj-stripe 2.11.0 in its own virtualenv (created under ``$MASTHEAD_VAR_DIR/bench/``), its
+   own project (``bench/djstripe_peer/``) and database (``masthead_bench_ingress_djstripe``),
+   a ``WebhookEndpoint`` row written directly, gunicorn with 2 sync workers, and a read-only
+   Stripe stand-in (``djstripe_peer/standin.py``) serving every object the stream refers to,
+   as the sandbox has them at the end. Same bodies (signed with its endpoint's secret), same
+   4 senders: events/s, each applied inside its request.
+
+The machine is shared, so the two are interleaved: the stream goes in ``--rounds`` parts
+(5), and each part is posted to Masthead, applied by Masthead's workers, then posted to
+dj-stripe, before the next. Rates add the parts' times; CPU per event (a figure the load of
+other processes disturbs less than rates) is printed beside them.
+
+SQL statements are counted in the serving processes with Django's
+``connection.execute_wrappers`` (``bench/_ingress_gunicorn_conf.py`` per request,
+``bench/_ingress_worker.py`` per Celery task): every ``cursor.execute``, savepoints
+included, BEGIN/COMMIT not. CPU is user + system time of the server's process tree.
+The script exits non-zero only on errors, never on a missed goal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path[:0] = [str(ROOT), str(BENCH)]
+
+from _common import (  # noqa: E402
+    PYTHON,
+    database_migrate,
+    database_recreate,
+    machine_print,
+    percentile,
+    server_env,
+)
+from _ingress_proc import djstripe_venv, gunicorn, stop, tree_cpu_seconds  # noqa: E402
+
+MASTHEAD_DB = "masthead_bench_ingress"
+DJSTRIPE_DB = "masthead_bench_ingress_djstripe"
+BROKER = os.environ.get("BENCH_INGRESS_BROKER", "redis://127.0.0.1:6379/9")
+MASTHEAD_SECRET = "whsec_bench_ingress_masthead"
+DJSTRIPE_SECRET = "whsec_bench_ingress_djstripe"
+STRIPE_KEY = "sk_test_benchingress" + "0" * 16  # dj-stripe wants 24+ characters after sk_test_
+WEBHOOK_PATH = "/billing/stripe/webhook/"
+GOAL_ACCEPTED, GOAL_APPLIED = 5.0, 2.0
+FINISHED = ("succeeded", "ignored")
+VAR_ROOT = Path(os.environ.get("MASTHEAD_VAR_DIR") or ROOT / "var")
+
+
+def log(message: str) -> None:
+    print(f"  .. {message}", flush=True)
+
+
+def warm_up(port: int, path: str) -> None:
+    """Unsigned POSTs (answered 400, nothing stored) so each worker has loaded the view."""
+    for _ in range(8):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=b"{}")
+        with contextlib.suppress(urllib.error.HTTPError):
+            urllib.request.urlopen(request, timeout=10)
+
+
+def send(stream: Path, port: int, path: str, secret: str, senders: int) -> dict[str, Any]:
+    """Run the sender process against the server; return its report."""
+    done = subprocess.run(
+        [PYTHON, str(BENCH / "_ingress_sender.py"), str(stream), f"http://127.0.0.1:{port}{path}",
+         secret, "--senders", str(senders)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+def query_counts(path: Path, ok: str) -> list[int]:
+    """Counts logged for answered requests (status ``ok``) or finished tasks."""
+    if not path.exists():
+        return []
+    counts = []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if parts[0] == ok or (len(parts) == 3 and parts[1] == ok):
+            counts.append(int(parts[-1]))
+    return counts
+
+
+def masthead_world(sandbox: Any, readers: int) -> list[dict[str, Any]]:
+    """Readers, their Stripe customers and subscriptions; return every handled event."""
+    from _ingress_world import stream_collect, world_build
+
+    from accounts.models import User
+    from billing.models import Customer
+    from membership.models import Plan
+
+    plan = Plan.objects.create(
+        slug="bench", name="Bench", monthly_amount=900, yearly_amount=9000, currency="gbp"
+    )
+    User.objects.bulk_create(
+        User(email=f"reader{i}@bench.example", password="!unusable") for i in range(readers)
+    )
+    users = list(User.objects.order_by("pk").values_list("pk", "email"))
+    client = sandbox.client(STRIPE_KEY)
+    world = world_build(client, users=users, plan_id=plan.pk)
+    Customer.objects.bulk_create(
+        Customer(user_id=user_id, stripe_id=customer) for user_id, customer in world["customers"]
+    )
+    return stream_collect(client)
+
+
+def masthead_statuses(url: str, ids: list[str]) -> Counter[str]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT status, count(*) FROM billing_webhookevent WHERE stripe_id = ANY(%s) "
+            "GROUP BY 1",
+            [ids],
+        )
+        return Counter({status: count for status, count in rows})
+
+
+class Masthead:
+    """Masthead under gunicorn; ``round`` posts a part of the stream, then applies it with
+    2 Celery pool processes started for the round (their start-up is timed apart)."""
+
+    def __init__(self, args: argparse.Namespace, work: Path, sandbox: Any, url: str) -> None:
+        self.args, self.work, self.sandbox, self.url = args, work, sandbox, url
+        self.env = server_env(
+            url,
+            CELERY_BROKER_URL=BROKER,
+            STRIPE_API_BASE=sandbox.url,
+            STRIPE_SECRET_KEY=STRIPE_KEY,
+            STRIPE_WEBHOOK_SECRET=MASTHEAD_SECRET,
+            EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+            MASTHEAD_VAR_DIR=str(work / "var"),
+        )
+        self.request_log = work / "masthead-requests.queries"
+        self.task_log = work / "masthead-tasks.queries"
+        self.posts: list[dict[str, Any]] = []
+        self.post_cpu = self.apply_cpu = self.stripe_cpu = self.apply_span = 0.0
+        self.startups: list[float] = []
+        self.statuses: Counter[str] = Counter()
+        self.max_attempts = 0
+
+    def start(self, stack: contextlib.ExitStack) -> None:
+        from config.celery import app as celery_app
+
+        celery_app.conf.broker_url = BROKER
+        purged = celery_app.control.purge()
+        if purged:
+            log(f"purged {purged} old messages from {BROKER}")
+        env = {**self.env, "BENCH_QUERY_LOG": str(self.request_log)}
+        self.port, self.master = stack.enter_context(
+            gunicorn(PYTHON, "config.wsgi", env, cwd=ROOT, log=self.work / "masthead-web.log")
+        )
+        warm_up(self.port, WEBHOOK_PATH)
+
+    def round(self, stream: Path, ids: list[str]) -> None:
+        cpu = tree_cpu_seconds(self.master.pid)
+        post = send(stream, self.port, WEBHOOK_PATH, MASTHEAD_SECRET, self.args.senders)
+        self.post_cpu += tree_cpu_seconds(self.master.pid) - cpu
+        self.posts.append(post)
+        command = [
+            PYTHON, str(BENCH / "_ingress_worker.py"), "-c", "2", "--pool", "prefork",
+            "--loglevel", "WARNING", "--without-mingle", "--without-gossip",
+            "--without-heartbeat", "-n", f"bench-ingress-{os.getpid()}@%h",
+        ]  # fmt: skip
+        env = {**self.env, "BENCH_QUERY_LOG": str(self.task_log)}
+        with open(self.work / "masthead-worker.log", "ab") as out:
+            began = time.perf_counter()
+            worker = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True
+            )
+        try:
+            cpu = stripe_cpu = None
+            while True:
+                statuses = masthead_statuses(self.url, ids)
+                if cpu is None and statuses["received"] < len(ids):  # the first claim
+                    self.startups.append(time.perf_counter() - began)
+                    cpu = tree_cpu_seconds(worker.pid)
+                    stripe_cpu = tree_cpu_seconds(self.sandbox.process.pid)
+                if sum(statuses[s] for s in FINISHED) >= len(ids):
+                    break
+                if worker.poll() is not None or time.perf_counter() > began + self.args.timeout:
+                    raise SystemExit(f"ERROR: events not applied: {dict(statuses)}; see {out.name}")
+                time.sleep(0.05)
+            self.apply_cpu += tree_cpu_seconds(worker.pid) - (cpu or 0.0)
+            self.stripe_cpu += tree_cpu_seconds(self.sandbox.process.pid) - (stripe_cpu or 0.0)
+        finally:
+            stop(worker)
+        import psycopg
+
+        with psycopg.connect(self.url) as conn:
+            row = conn.execute(
+                "SELECT extract(epoch FROM max(finished_at) - min(started_at)), max(attempts), "
+                "min(started_at) FROM billing_webhookevent WHERE stripe_id = ANY(%s)",
+                [ids],
+            ).fetchone()
+        assert row is not None
+        self.apply_span += float(row[0])
+        self.max_attempts = max(self.max_attempts, row[1])
+        self.statuses += statuses
+
+    def report(self, n: int) -> tuple[float, float]:
+        """Print Masthead's figures; return accepted/s and applied/s end to end."""
+        post = merged(self.posts)
+        accepted = rate_line("Masthead accepted (stored+queued)", post, n)
+        span = self.apply_span
+        print(f"{'Masthead applied by 2 workers':<38} {n / span:7.1f} events/s   "
+              f"({span:.2f} s first claim to last finish; worker start-up "
+              f"{min(self.startups or [0]):.1f} s a round, not counted; rows "
+              f"{dict(self.statuses)}, max attempts {self.max_attempts})")  # fmt: skip
+        end_to_end = n / (post["wall"] + span)
+        print(f"{'Masthead applied end to end':<38} {end_to_end:7.1f} events/s   "
+              f"(N / (posting {post['wall']:.2f} s + applying {span:.2f} s))")  # fmt: skip
+        ingress_q = query_counts(self.request_log, "200")
+        task_q = query_counts(self.task_log, "SUCCESS")
+        print(f"Masthead SQL per event: ingress {per_event(ingress_q)}, "
+              f"worker {per_event(task_q)}")  # fmt: skip
+        if ingress_q and task_q:
+            total_q = sum(ingress_q) / len(ingress_q) + sum(task_q) / len(task_q)
+            print(f"Masthead SQL per applied event, both sides: {total_q:.1f}")
+        print(f"Masthead server CPU per event: web {self.post_cpu / n * 1000:.1f} ms, "
+              f"workers {self.apply_cpu / n * 1000:.1f} ms; the sandbox answering the "
+              f"workers' re-fetches {self.stripe_cpu / n * 1000:.1f} ms")  # fmt: skip
+        return accepted, end_to_end
+
+
+class DjStripe:
+    """dj-stripe 2.11.0 under gunicorn in its own virtualenv, with the Stripe stand-in."""
+
+    def __init__(self, args: argparse.Namespace, work: Path) -> None:
+        self.args, self.work = args, work
+        self.request_log = work / "djstripe-requests.queries"
+        self.posts: list[dict[str, Any]] = []
+        self.post_cpu = self.stripe_cpu = 0.0
+
+    def start(self, stack: contextlib.ExitStack, snapshot: dict[str, Any]) -> None:
+        log("dj-stripe virtualenv (created once)")
+        python = str(djstripe_venv(VAR_ROOT / "bench" / "djstripe-venv"))
+        (self.work / "objects.json").write_text(json.dumps(snapshot))
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(BENCH),
+            "DJANGO_SETTINGS_MODULE": "djstripe_peer.settings",
+            "SECRET_KEY": "bench-only-" + "y" * 40,
+            "STRIPE_SECRET_KEY": STRIPE_KEY,
+            "LOG_LEVEL": "WARNING",
+        }
+        self.standin = subprocess.Popen(
+            [python, "-m", "djstripe_peer.standin", str(self.work / "objects.json")],
+            cwd=BENCH, env=env, stdout=subprocess.PIPE, start_new_session=True,
+        )  # fmt: skip
+        stack.callback(stop, self.standin)
+        assert self.standin.stdout is not None
+        line = self.standin.stdout.readline().decode()
+        if "listening on " not in line:
+            raise SystemExit(f"ERROR: the Stripe stand-in did not start: {line!r}")
+        self.standin_url = env["STRIPE_API_HOST"] = line.split("listening on ", 1)[1].strip()
+        self.db_url = env["DATABASE_URL"] = database_recreate(DJSTRIPE_DB)
+        log(f"dj-stripe database {DJSTRIPE_DB}: migrating")
+        subprocess.run(
+            [python, "-m", "django", "migrate", "--noinput", "-v", "0"], cwd=BENCH, env=env,
+            check=True,
+        )  # fmt: skip
+        endpoint = str(uuid.uuid4())
+        self.path = f"/stripe/webhook/{endpoint}/"
+        subprocess.run(
+            [python, "-m", "djstripe_peer.endpoint", endpoint, DJSTRIPE_SECRET,
+             f"http://127.0.0.1{self.path}"],
+            cwd=BENCH, env=env, check=True,
+        )  # fmt: skip
+        env["BENCH_QUERY_LOG"] = str(self.request_log)
+        self.port, self.master = stack.enter_context(
+            gunicorn(python, "djstripe_peer.wsgi", env, cwd=BENCH, log=self.work / "djstripe.log")
+        )
+        warm_up(self.port, self.path)
+
+    def round(self, stream: Path) -> None:
+        cpu = tree_cpu_seconds(self.master.pid)
+        stripe_cpu = tree_cpu_seconds(self.standin.pid)
+        self.posts.append(send(stream, self.port, self.path, DJSTRIPE_SECRET, self.args.senders))
+        self.post_cpu += tree_cpu_seconds(self.master.pid) - cpu
+        self.stripe_cpu += tree_cpu_seconds(self.standin.pid) - stripe_cpu
+
+    def report(self, n: int) -> float:
+        """Print dj-stripe's figures; return its events/s."""
+        rate = rate_line("dj-stripe 2.11.0 (applied in request)", merged(self.posts), n)
+        import psycopg
+
+        with psycopg.connect(self.db_url) as conn:
+            row = conn.execute(
+                "SELECT count(*) FILTER (WHERE processed), count(*) FILTER (WHERE exception <> '')"
+                ", (SELECT count(*) FROM djstripe_event) FROM djstripe_webhookeventtrigger"
+            ).fetchone()
+        assert row is not None
+        with urllib.request.urlopen(self.standin_url + "/_standin/stats") as answer:
+            stats = json.loads(answer.read())
+        print(f"dj-stripe SQL per applied event: {per_event(query_counts(self.request_log, '200'))}"
+              f"; server CPU per event {self.post_cpu / n * 1000:.1f} ms; the stand-in "
+              f"{self.stripe_cpu / n * 1000:.1f} ms")  # fmt: skip
+        print(f"dj-stripe rows: triggers processed {row[0]}, with exception {row[1]}, events "
+              f"{row[2]}; the stand-in served {stats['requests']} requests, "
+              f"misses {stats['misses'] or 'none'}")  # fmt: skip
+        return rate
+
+
+def merged(posts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One sender report from the rounds' reports."""
+    statuses: Counter[str] = Counter()
+    for post in posts:
+        statuses.update(post["statuses"])
+    return {
+        "wall": sum(p["wall"] for p in posts),
+        "latencies_ms": [ms for p in posts for ms in p["latencies_ms"]],
+        "statuses": dict(statuses),
+    }
+
+
+def rate_line(name: str, post: dict[str, Any], n: int) -> float:
+    lat = post["latencies_ms"]
+    rate = n / post["wall"]
+    print(
+        f"{name:<34} {rate:8.1f} events/s   p50 {percentile(lat, 50):6.1f} ms   "
+        f"p99 {percentile(lat, 99):6.1f} ms   answers {post['statuses']}"
+    )
+    return rate
+
+
+def per_event(values: list[int]) -> str:
+    if not values:
+        return "n/a"
+    return f"{sum(values) / len(values):.1f} (min {min(values)}, max {max(values)})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=500)
+    parser.add_argument("--senders", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=5, help="parts the stream is sent in")
+    parser.add_argument("--readers", type=int, default=0, help="default: events / 2")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds to apply a round")
+    parser.add_argument("--skip-djstripe", action="store_true")
+    args = parser.parse_args()
+    n = args.events
+    readers = args.readers or max(5, n // 2)
+
+    from stripe_sandbox.testing import running_sandbox
+
+    print("Webhook ingress: Masthead (store, then Celery) vs dj-stripe 2.11.0 (in the request)")
+    machine_print()
+    work = VAR_ROOT / "bench" / "webhook_ingress"
+    work.mkdir(parents=True, exist_ok=True)
+    for old in work.glob("*.queries"):
+        old.unlink()
+    url = database_recreate(MASTHEAD_DB)
+    log(f"Masthead database {MASTHEAD_DB}: migrating")
+    database_migrate(url)
+    with running_sandbox(args=["--quiet"]) as sandbox, contextlib.ExitStack() as stack:
+        os.environ.update(
+            server_env(
+                url,
+                CELERY_BROKER_URL=BROKER,
+                STRIPE_API_BASE=sandbox.url,
+                MASTHEAD_VAR_DIR=str(work / "var"),
+            )
+        )
+        os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+        import django
+
+        django.setup()
+        log(f"sandbox {sandbox.url}: {readers} readers with their subscriptions")
+        began = time.perf_counter()
+        events = masthead_world(sandbox, readers)
+        if len(events) < n:
+            raise SystemExit(f"ERROR: only {len(events)} events for {n}; pass --readers higher")
+        events = events[:n]
+        log(f"{len(events)} events in {time.perf_counter() - began:.1f} s: "
+            f"{dict(Counter(e['type'] for e in events))}")  # fmt: skip
+        masthead = Masthead(args, work, sandbox, url)
+        masthead.start(stack)
+        peer = None
+        if not args.skip_djstripe:
+            from _ingress_world import objects_snapshot
+
+            snapshot = objects_snapshot(sandbox.url, STRIPE_KEY, events)
+            log(f"{len(snapshot)} objects for the dj-stripe stand-in")
+            peer = DjStripe(args, work)
+            peer.start(stack, snapshot)
+        size = -(-n // args.rounds)
+        for number, first in enumerate(range(0, n, size), start=1):
+            part = events[first : first + size]
+            stream = work / f"stream-{number}.json"
+            stream.write_text(json.dumps([json.dumps(e) for e in part]))
+            log(f"round {number}: {len(part)} events")
+            masthead.round(stream, [e["id"] for e in part])
+            if peer is not None:
+                peer.round(stream)
+
+        print()
+        print(f"stream: {n} events for {readers} readers in {args.rounds} rounds (each: Masthead "
+              f"posting, Masthead applying, dj-stripe); {args.senders} concurrent senders in "
+              f"one process (http.client); gunicorn 2 sync workers; PostgreSQL")  # fmt: skip
+        accepted, end_to_end = masthead.report(n)
+        answers = [merged(masthead.posts)["statuses"]]
+        if peer is not None:
+            djstripe = peer.report(n)
+            answers.append(merged(peer.posts)["statuses"])
+    if any(set(a) != {"200"} for a in answers):
+        raise SystemExit(f"ERROR: not every event was answered 200: {answers}; logs in {work}")
+    if peer is None:
+        return
+    print()
+    masthead_cpu = (masthead.post_cpu + masthead.apply_cpu) / n * 1000
+    print(f"server CPU per applied event: Masthead {masthead_cpu:.1f} ms (web + workers), "
+          f"dj-stripe {peer.post_cpu / n * 1000:.1f} ms: "
+          f"{peer.post_cpu / (masthead.post_cpu + masthead.apply_cpu):.1f}x less")  # fmt: skip
+    for label, ratio, goal in (
+        ("ratio accepted/s, Masthead / dj-stripe:", accepted / djstripe, GOAL_ACCEPTED),
+        ("ratio applied/s end to end:", end_to_end / djstripe, GOAL_APPLIED),
+    ):
+        verdict = "met" if ratio >= goal else "MISSED"
+        print(f"{label:<40} {ratio:5.1f}x  (goal >= {goal:.0f}x) {verdict}")
+
+
+if __name__ == "__main__":
+    main()
