@@ -105,6 +105,21 @@ def entitlement_change(
 ) -> Entitlement:
     """Move the end of access and/or replace the titles covered; record the change."""
     locked = entitlement_for_update(entitlement_id=entitlement.pk)
+    return _locked_change(
+        locked, ends_at=ends_at, titles=titles, all_titles=all_titles, actor=actor, note=note
+    )
+
+
+def _locked_change(
+    locked: Entitlement,
+    *,
+    ends_at: datetime | None = None,
+    titles: Iterable[Title] | None = None,
+    all_titles: bool | None = None,
+    actor: User | None = None,
+    note: str = "",
+) -> Entitlement:
+    """``entitlement_change`` on a row this transaction has locked already."""
     data: dict[str, Any] = {}
     if ends_at is not None and ends_at != locked.ends_at:
         if ends_at != locked.starts_at:  # ending a window at its start empties it: allowed
@@ -201,17 +216,15 @@ def entitlement_sync(
     open_now = current is not None and current.ends_at > now
     if ends_at is None or ends_at <= now:
         if current is not None and open_now:
-            return entitlement_change(
-                entitlement=current, ends_at=max(current.starts_at, now), note="Access ended"
-            )
+            return _locked_change(current, ends_at=max(current.starts_at, now), note="Access ended")
         return current
     if current is None or not open_now:
         return entitlement_grant(
             user=user, source=source, ends_at=ends_at, titles=titles, reference=reference
         )
     if titles is None:
-        return entitlement_change(entitlement=current, ends_at=ends_at, all_titles=True)
-    return entitlement_change(entitlement=current, ends_at=ends_at, titles=titles)
+        return _locked_change(current, ends_at=ends_at, all_titles=True)
+    return _locked_change(current, ends_at=ends_at, titles=titles)
 
 
 def reader_payment_issue_set(*, user: User, since: datetime | None) -> None:
