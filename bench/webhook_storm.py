@@ -42,7 +42,8 @@ def main() -> int:
     machine_print()
     with tempfile.TemporaryDirectory(prefix="webhook_storm_") as tmp:
         report = Path(tmp) / "storm.json"
-        log = Path(tmp) / "pytest.log"
+        log = Path(os.environ.get("MASTHEAD_VAR_DIR", REPO / "var")) / "bench" / "webhook_storm.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
             "DEBUG": "true",
@@ -52,6 +53,7 @@ def main() -> int:
             "STORM_EVENTS": str(options.events),
             "STORM_REPORT": str(report),
         }
+        print(f"pytest's output: {log}")
         command = [
             PYTHON, "-m", "pytest", "tests/reliability/test_webhook_storm.py", "-q",
             "-p", "no:cacheprovider", "--create-db",
@@ -61,8 +63,10 @@ def main() -> int:
             done = subprocess.run(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
         elapsed = time.monotonic() - started
         if done.returncode != 0 or not report.exists():
-            print(log.read_text(errors="replace")[-8000:], file=sys.stderr)
-            fail(f"the storm failed (pytest exit {done.returncode})")
+            text = log.read_text(errors="replace")
+            failure = [line for line in text.splitlines() if line.startswith("E ")]
+            print("\n".join(failure[:40]) or text[-4000:], file=sys.stderr)
+            fail(f"the storm failed (pytest exit {done.returncode}); whole log: {log}")
         f = json.loads(report.read_text())
     print(
         f"{f['readers']} readers, {f['events']} events ({f['handled']} handled, {f['ignored']} "
@@ -83,8 +87,8 @@ def main() -> int:
         f"{f['events'] / f['ordered_replay_s']:7.1f} events/s"
     )
     print(
-        f"  storm vs ordered replay (1 process): "
-        f"{f['ordered_replay_s'] / f['applied_s']:.2f}x; "
+        f"  ordered replay time / storm apply time: "
+        f"{f['ordered_replay_s'] / f['applied_s']:.2f}; "
         f"state equal, every event applied once, {f['emails']} emails, "
         f"{f['sender_retries']} sender retries; whole run {elapsed:.0f} s"
     )
