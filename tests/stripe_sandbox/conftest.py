@@ -154,7 +154,7 @@ def advance(client: Any, clock_id: str, to: int) -> Any:
     clock = client.v1.test_helpers.test_clocks.advance(clock_id, params={"frozen_time": to})
     assert clock.status in ("advancing", "ready")
     return wait_until(lambda: (c := client.v1.test_helpers.test_clocks.retrieve(clock_id))
-                      .status == "ready" and c)
+                      .status == "ready" and c, timeout=30)
 
 
 def http_request(url: str, method: str = "GET", form: dict[str, str] | None = None,

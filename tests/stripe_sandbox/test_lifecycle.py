@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from .conftest import advance, events_for, http_request
+from .conftest import advance, events_for, http_request, wait_until
 
 DAY = 86400
 T0 = 1_900_000_000
@@ -164,6 +164,8 @@ def test_a_clock_moves_at_most_two_intervals_and_advances_asynchronously(client,
     moving = client.v1.test_helpers.test_clocks.advance(clock.id,
                                                         params={"frozen_time": T0 + 40 * DAY})
     assert moving.status == "advancing"
+    wait_until(lambda: client.v1.test_helpers.test_clocks.retrieve(clock.id).status == "ready",
+               timeout=30)
     ready = advance(client, clock.id, T0 + 41 * DAY)
     assert ready.frozen_time == T0 + 41 * DAY
     with pytest.raises(stripe.InvalidRequestError):
