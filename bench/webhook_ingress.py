@@ -59,10 +59,10 @@ from _common import (  # noqa: E402
     database_migrate,
     database_recreate,
     machine_print,
-    percentile,
     server_env,
 )
 from _ingress_proc import djstripe_venv, gunicorn, stop, tree_cpu_seconds  # noqa: E402
+from _ingress_report import merged, per_event, query_counts, rate_line  # noqa: E402
 
 MASTHEAD_DB = "masthead_bench_ingress"
 DJSTRIPE_DB = "masthead_bench_ingress_djstripe"
@@ -97,18 +97,6 @@ def send(stream: Path, port: int, path: str, secret: str, senders: int) -> dict[
     )  # fmt: skip
     report: dict[str, Any] = json.loads(done.stdout)
     return report
-
-
-def query_counts(path: Path, ok: str) -> list[int]:
-    """Counts logged for answered requests (status ``ok``) or finished tasks."""
-    if not path.exists():
-        return []
-    counts = []
-    for line in path.read_text().splitlines():
-        parts = line.split()
-        if parts[0] == ok or (len(parts) == 3 and parts[1] == ok):
-            counts.append(int(parts[-1]))
-    return counts
 
 
 def masthead_world(sandbox: Any, readers: int) -> list[dict[str, Any]]:
@@ -330,34 +318,6 @@ class DjStripe:
               f"{row[2]}; the stand-in served {stats['requests']} requests, "
               f"misses {stats['misses'] or 'none'}")  # fmt: skip
         return rate
-
-
-def merged(posts: list[dict[str, Any]]) -> dict[str, Any]:
-    """One sender report from the rounds' reports."""
-    statuses: Counter[str] = Counter()
-    for post in posts:
-        statuses.update(post["statuses"])
-    return {
-        "wall": sum(p["wall"] for p in posts),
-        "latencies_ms": [ms for p in posts for ms in p["latencies_ms"]],
-        "statuses": dict(statuses),
-    }
-
-
-def rate_line(name: str, post: dict[str, Any], n: int) -> float:
-    lat = post["latencies_ms"]
-    rate = n / post["wall"]
-    print(
-        f"{name:<34} {rate:8.1f} events/s   p50 {percentile(lat, 50):6.1f} ms   "
-        f"p99 {percentile(lat, 99):6.1f} ms   answers {post['statuses']}"
-    )
-    return rate
-
-
-def per_event(values: list[int]) -> str:
-    if not values:
-        return "n/a"
-    return f"{sum(values) / len(values):.1f} (min {min(values)}, max {max(values)})"
 
 
 def main() -> None:
