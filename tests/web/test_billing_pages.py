@@ -182,6 +182,16 @@ def test_manage_billing_without_a_billing_account_goes_to_the_plans(client):
     assert anonymous["Location"] == "/accounts/login/?next=%2Faccount%2F"
 
 
+def test_a_subscriber_who_never_trialled_is_not_offered_the_trial(sandbox_api, on_sale, client):
+    reader = UserFactory()
+    subscribe(sandbox_api.client(), reader, on_sale[0])
+
+    page = _signed_in(client, reader).get("/account/").content.decode()
+
+    assert "Everything, paid monthly" in page
+    assert "free trial" not in page.lower()
+
+
 def test_the_account_shows_the_plan_and_when_it_renews(sandbox_api, on_sale, client):
     reader = lapsed_reader()
     subscription = subscribe(sandbox_api.client(), reader, on_sale[0])
