@@ -89,21 +89,20 @@ class BillingPlanAdmin(PlanAdmin):
         prices = self._prices(obj)
         return (prices.product_id if prices else "") or "-"
 
+    def _price_label(self, obj: Plan, interval: str) -> str:
+        prices = self._prices(obj)
+        if prices is None or not prices.price_id(interval):
+            return "-"
+        amount = prices.monthly_amount if interval == "month" else prices.yearly_amount
+        return f"{prices.price_id(interval)} ({money_format(amount or 0, prices.currency)})"
+
     @admin.display(description="monthly price")
     def stripe_monthly_price(self, obj: Plan) -> str:
-        prices = self._prices(obj)
-        if prices is None or not prices.monthly_price_id:
-            return "-"
-        amount = money_format(prices.monthly_amount or 0, prices.currency)
-        return f"{prices.monthly_price_id} ({amount})"
+        return self._price_label(obj, "month")
 
     @admin.display(description="yearly price")
     def stripe_yearly_price(self, obj: Plan) -> str:
-        prices = self._prices(obj)
-        if prices is None or not prices.yearly_price_id:
-            return "-"
-        amount = money_format(prices.yearly_amount or 0, prices.currency)
-        return f"{prices.yearly_price_id} ({amount})"
+        return self._price_label(obj, "year")
 
     @admin.display(description="synced at")
     def stripe_synced_at(self, obj: Plan) -> Any:

@@ -36,8 +36,8 @@ def _revision() -> str:
 def _product_push(*, plan: Plan, product_id: str, revision: str) -> dict[str, Any]:
     """Return the plan's product, created or updated to match the plan."""
     if not product_id:
-        return stripe_gateway.product_upsert(
-            product_id="", plan_id=plan.pk, name=plan.name, description=plan.description
+        return stripe_gateway.product_create(
+            plan_id=plan.pk, name=plan.name, description=plan.description
         )
     product = stripe_gateway.product_retrieve(product_id=product_id)
     current = (

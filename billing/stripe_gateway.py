@@ -114,17 +114,12 @@ def customer_create(*, user_id: int, email: str) -> dict[str, Any]:
 # Products and prices -----------------------------------------------------------------
 
 
-def product_upsert(*, product_id: str, plan_id: int, name: str, description: str) -> dict:
-    """Create the plan's product, or update its name and description when it exists."""
+def product_create(*, plan_id: int, name: str, description: str) -> dict[str, Any]:
+    """Create the plan's product (updates go through ``product_update``)."""
     params: dict[str, Any] = {"name": name, "metadata": {"plan_id": str(plan_id)}}
     if description:
         params["description"] = description
-    if not product_id:
-        return _post("product-create", f"plan:{plan_id}", client().v1.products.create, params)
-    products = client().v1.products
-    return _post(
-        "product-update", f"plan:{plan_id}", lambda p, o: products.update(product_id, p, o), params
-    )
+    return _post("product-create", f"plan:{plan_id}", client().v1.products.create, params)
 
 
 def price_create(
@@ -139,14 +134,6 @@ def price_create(
         "metadata": {"plan_id": str(plan_id), "interval": interval},
     }
     return _post("price-create", f"plan:{plan_id}:{interval}", client().v1.prices.create, params)
-
-
-def price_deactivate(*, price_id: str) -> dict[str, Any]:
-    """Take a price off sale; subscriptions already on it keep it."""
-    prices = client().v1.prices
-    return _post(
-        "price-deactivate", price_id, lambda p, o: prices.update(price_id, p, o), {"active": False}
-    )
 
 
 def product_retrieve(*, product_id: str) -> dict[str, Any]:
@@ -440,9 +427,3 @@ def event_verify(*, payload: bytes, signature: str | None) -> dict[str, Any]:
             code=BillingErrorCode.MALFORMED_EVENT, message="The body is not a Stripe event."
         )
     return event
-
-
-def webhook_endpoint_create(*, url: str, events: list[str]) -> dict[str, Any]:
-    """Register Masthead's webhook endpoint; the answer carries its signing secret."""
-    params = {"url": url, "enabled_events": events, "api_version": settings.STRIPE_API_VERSION}
-    return _post("webhook-endpoint-create", url, client().v1.webhook_endpoints.create, params)
