@@ -7,7 +7,8 @@ STREAM.json is a JSON list of event bodies (strings). Each body is signed when i
 as Stripe does: ``Stripe-Signature: t=<unix>,v1=<HMAC-SHA256 of "t.body">``. Each sender
 is a thread with its own ``http.client`` connection, kept alive when the server allows it
 (gunicorn's sync workers close it after every answer, so it is reopened). Prints one JSON
-object: wall seconds, status counts, per-request latencies (ms), connections opened.
+object: wall seconds, the Unix time the senders began, status counts, per-request latencies
+(ms), connections opened.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def main() -> None:
     for thread in threads:
         thread.start()
     start.wait()
-    began = time.perf_counter()
+    began_at, began = time.time(), time.perf_counter()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - began
@@ -94,6 +95,7 @@ def main() -> None:
     json.dump(
         {
             "wall": wall,
+            "began_at": began_at,
             "statuses": counts,
             "latencies_ms": latencies,
             "connections": opened[0],

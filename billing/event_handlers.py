@@ -1,7 +1,8 @@
 """What each Stripe event type does: ``{event type: handler}``. Unknown types are ignored.
 
 Handlers never trust the event's copy of an object: events come late, twice and out of
-order, so each re-fetches the newest state from Stripe and applies that.
+order, so each applies the newest state from Stripe, fetched unless a fetch begun after the
+event was stored has already applied it.
 """
 
 import logging
@@ -9,15 +10,20 @@ from collections.abc import Callable
 from typing import Any
 
 from billing import emails, services
+from billing.models import Subscription, WebhookEvent
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[dict[str, Any]], None]
+Handler = Callable[[WebhookEvent], None]
 
 
-def _object(event: dict[str, Any]) -> dict[str, Any]:
-    obj: dict[str, Any] = event["data"]["object"]
+def _object(event: WebhookEvent) -> dict[str, Any]:
+    obj: dict[str, Any] = event.payload["data"]["object"]
     return obj
+
+
+def _sync(subscription_id: str, event: WebhookEvent) -> Subscription:
+    return services.subscription_sync(subscription_id=subscription_id, event_row_id=event.pk)
 
 
 def _invoice_subscription_id(invoice: dict[str, Any]) -> str:
@@ -28,59 +34,59 @@ def _invoice_subscription_id(invoice: dict[str, Any]) -> str:
     return services.stripe_id_of(found)
 
 
-def checkout_completed(event: dict[str, Any]) -> None:
+def checkout_completed(event: WebhookEvent) -> None:
     session = _object(event)
     if session.get("mode") != "subscription" or not session.get("subscription"):
         return
     services.checkout_session_apply(session=session)
 
 
-def subscription_changed(event: dict[str, Any]) -> None:
-    subscription = services.subscription_sync(subscription_id=_object(event)["id"])
-    previous = event["data"].get("previous_attributes") or {}
+def subscription_changed(event: WebhookEvent) -> None:
+    subscription = _sync(_object(event)["id"], event)
+    previous = event.payload["data"].get("previous_attributes") or {}
     if "default_payment_method" in previous:  # the reader replaced the card
         services.subscription_payment_retry(subscription=subscription)
 
 
-def subscription_deleted(event: dict[str, Any]) -> None:
-    subscription = services.subscription_sync(subscription_id=_object(event)["id"])
-    emails.subscription_ended_send(subscription=subscription, event_id=event["id"])
+def subscription_deleted(event: WebhookEvent) -> None:
+    subscription = _sync(_object(event)["id"], event)
+    emails.subscription_ended_send(subscription=subscription, event_id=event.stripe_id)
 
 
-def trial_will_end(event: dict[str, Any]) -> None:
-    subscription = services.subscription_sync(subscription_id=_object(event)["id"])
-    emails.card_trial_ending_send(subscription=subscription, event_id=event["id"])
+def trial_will_end(event: WebhookEvent) -> None:
+    subscription = _sync(_object(event)["id"], event)
+    emails.card_trial_ending_send(subscription=subscription, event_id=event.stripe_id)
 
 
-def invoice_paid(event: dict[str, Any]) -> None:
+def invoice_paid(event: WebhookEvent) -> None:
     subscription_id = _invoice_subscription_id(_object(event))
     if subscription_id:
-        services.subscription_sync(subscription_id=subscription_id)
+        _sync(subscription_id, event)
 
 
-def invoice_payment_failed(event: dict[str, Any]) -> None:
+def invoice_payment_failed(event: WebhookEvent) -> None:
     subscription_id = _invoice_subscription_id(_object(event))
     if subscription_id:
-        subscription = services.subscription_sync(subscription_id=subscription_id)
-        emails.payment_failed_send(subscription=subscription, event_id=event["id"])
+        subscription = _sync(subscription_id, event)
+        emails.payment_failed_send(subscription=subscription, event_id=event.stripe_id)
 
 
-def invoice_action_required(event: dict[str, Any]) -> None:
+def invoice_action_required(event: WebhookEvent) -> None:
     invoice = _object(event)
     subscription_id = _invoice_subscription_id(invoice)
     if subscription_id:
-        subscription = services.subscription_sync(subscription_id=subscription_id)
+        subscription = _sync(subscription_id, event)
         services.subscription_authentication_note(
             subscription=subscription, invoice_id=invoice.get("id", "")
         )
         emails.payment_action_required_send(
             subscription=subscription,
             invoice_url=invoice.get("hosted_invoice_url") or "",
-            event_id=event["id"],
+            event_id=event.stripe_id,
         )
 
 
-def customer_deleted(event: dict[str, Any]) -> None:
+def customer_deleted(event: WebhookEvent) -> None:
     services.customer_forget(stripe_id=_object(event)["id"])
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from billing.models import WebhookEvent, WebhookEventStatus
@@ -43,30 +43,34 @@ def _stale_before() -> Any:
     return timezone.now() - timedelta(seconds=settings.BILLING_EVENT_STALE_SECONDS)
 
 
-@transaction.atomic
 def webhook_event_claim(*, event_id: int, redelivered: bool = False) -> WebhookEvent | None:
     """Mark the event processing for this worker, or return None when it is finished or
     another worker is applying it right now.
 
     A ``redelivered`` message is one the broker handed out again because the worker running
     it died (``acks_late`` + ``reject_on_worker_lost``): it takes over the event that run
-    left processing, instead of leaving it to the re-drive after the stale window."""
-    event = WebhookEvent.objects.select_for_update().get(pk=event_id)
+    left processing, instead of leaving it to the re-drive after the stale window. The claim
+    is one conditional UPDATE, so of two workers claiming at once exactly one wins."""
+    event = WebhookEvent.objects.get(pk=event_id)
     if event.status in FINISHED:
         return None
-    busy = event.status == WebhookEventStatus.PROCESSING
-    if busy and not redelivered and event.started_at and event.started_at > _stale_before():
+    claimable = ~Q(status__in=FINISHED)
+    if not redelivered:
+        claimable &= ~Q(status=WebhookEventStatus.PROCESSING, started_at__gt=_stale_before())
+    now = timezone.now()
+    claimed = WebhookEvent.objects.filter(claimable, pk=event_id).update(
+        status=WebhookEventStatus.PROCESSING, attempts=F("attempts") + 1, started_at=now
+    )
+    if not claimed:
         return None
-    if busy:
+    if event.status == WebhookEventStatus.PROCESSING:
         logger.warning(
             "Stripe event %s was left processing (attempt %s); applying it again",
             event.stripe_id,
             event.attempts,
         )
-    event.status = WebhookEventStatus.PROCESSING
+    event.status, event.started_at = WebhookEventStatus.PROCESSING, now
     event.attempts += 1
-    event.started_at = timezone.now()
-    event.save(update_fields=["status", "attempts", "started_at"])
     return event
 
 
@@ -89,7 +93,7 @@ def webhook_event_finish(*, event: WebhookEvent, status: str, error: str = "") -
 def webhook_event_process(
     *,
     event_id: int,
-    handlers: dict[str, Callable[[dict[str, Any]], None]],
+    handlers: dict[str, Callable[[WebhookEvent], None]],
     redelivered: bool = False,
 ) -> str:
     """Apply a stored event with its handler, once; return the status it ends in.
@@ -104,7 +108,7 @@ def webhook_event_process(
         webhook_event_finish(event=event, status=WebhookEventStatus.IGNORED)
         return WebhookEventStatus.IGNORED
     try:
-        handler(event.payload)
+        handler(event)
     except Exception as exc:
         webhook_event_finish(
             event=event, status=WebhookEventStatus.FAILED, error=f"{type(exc).__name__}: {exc}"

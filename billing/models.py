@@ -93,7 +93,9 @@ class Subscription(models.Model):
     """A read-only mirror of one Stripe subscription, written by the sync service only.
 
     ``synced_at`` is when the fetch that produced this state began: a later fetch wins,
-    an older one (an event delivered late) is dropped.
+    an older one (an event delivered late) is dropped. ``covers_events_upto`` is the newest
+    stored webhook event (by row id) when that fetch began: every event up to it happened
+    at Stripe before the fetch, so this state already shows it.
     """
 
     stripe_id = models.CharField(max_length=255, unique=True)
@@ -129,6 +131,9 @@ class Subscription(models.Model):
         Entitlement, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     synced_at = models.DateTimeField()
+    covers_events_upto = models.BigIntegerField(
+        default=0, help_text="Webhook events stored up to this row id are reflected here."
+    )
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:

@@ -1,18 +1,27 @@
 """Billing writes: Stripe customers, and subscriptions mirrored into entitlements."""
 
+import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from billing import stripe_gateway
 from billing.errors import BillingError
-from billing.models import LIVE_STATUSES, Customer, Subscription, SubscriptionStatus
+from billing.models import (
+    LIVE_STATUSES,
+    Customer,
+    Subscription,
+    SubscriptionStatus,
+    WebhookEvent,
+)
 from config.errors import ApplicationError
 from membership.models import EntitlementSource, Plan, TrialKind
 from membership.services import entitlement_sync, reader_payment_issue_set, trial_claim
@@ -146,10 +155,13 @@ def _subscriptions_for_update() -> QuerySet[Subscription]:
 
 
 @transaction.atomic
-def subscription_apply(*, data: dict[str, Any], fetched_at: datetime) -> Subscription:
-    """Write Stripe's state of a subscription, fetched at ``fetched_at``, and the reader's
-    access that follows from it; a state older than the one stored is dropped."""
-    fields = _fields(data, fetched_at)
+def subscription_apply(
+    *, data: dict[str, Any], fetched_at: datetime, covers_events_upto: int = 0
+) -> Subscription:
+    """Write Stripe's state of a subscription, fetched at ``fetched_at`` once the webhook
+    events up to row ``covers_events_upto`` were stored, and the reader's access that
+    follows from it; a state older than the one stored is dropped."""
+    fields = {**_fields(data, fetched_at), "covers_events_upto": covers_events_upto}
     stripe_id = data["id"]
     failure = _failure_moment(data, fetched_at)
     subscription = _subscriptions_for_update().filter(stripe_id=stripe_id).first()
@@ -190,12 +202,59 @@ def subscription_apply(*, data: dict[str, Any], fetched_at: datetime) -> Subscri
     return subscription
 
 
-def subscription_sync(*, subscription_id: str) -> Subscription:
-    """Fetch the subscription's newest state from Stripe and apply it (call outside any
-    transaction: the fetch is a network call)."""
+def _covering(subscription_id: str, event_row_id: int) -> Subscription | None:
+    """The stored subscription, if its state already shows the event (see the model);
+    Stripe's copy (``data``, kilobytes of JSON) is loaded only if something reads it."""
+    covered = Subscription.objects.select_related("user").defer("data")
+    return covered.filter(stripe_id=subscription_id, covers_events_upto__gte=event_row_id).first()
+
+
+@contextmanager
+def _fetch_turn(subscription_id: str) -> Iterator[None]:
+    """On PostgreSQL, let one worker at a time fetch a given subscription: the others wait
+    (a session advisory lock, gone with the connection if the worker dies) and then mostly
+    find their event covered. Elsewhere (SQLite: one machine) each fetches for itself."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    digest = hashlib.blake2b(subscription_id.encode(), digest_size=8).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def _fetch_and_apply(subscription_id: str) -> Subscription:
+    # Read before the fetch: every event stored by now happened at Stripe before it.
+    stored_upto = WebhookEvent.objects.aggregate(newest=Max("pk"))["newest"] or 0
     fetched_at = timezone.now()
     data = stripe_gateway.subscription_retrieve(subscription_id=subscription_id)
-    return subscription_apply(data=data, fetched_at=fetched_at)
+    return subscription_apply(data=data, fetched_at=fetched_at, covers_events_upto=stored_upto)
+
+
+def subscription_sync(*, subscription_id: str, event_row_id: int | None = None) -> Subscription:
+    """Fetch the subscription's newest state from Stripe and apply it (call outside any
+    transaction: the fetch is a network call).
+
+    With ``event_row_id``, a stored webhook event about this subscription, Stripe is asked
+    only when the stored state is older than that event: a burst of events for one
+    subscription (created, invoice paid, updated) costs one fetch, not one each, even when
+    several workers take them at once.
+    """
+    if event_row_id is None:
+        return _fetch_and_apply(subscription_id)
+    current = _covering(subscription_id, event_row_id)
+    if current is None:
+        with _fetch_turn(subscription_id):
+            current = _covering(subscription_id, event_row_id)
+            if current is None:
+                return _fetch_and_apply(subscription_id)
+    logger.info("Subscription %s already shows webhook event row %s", subscription_id, event_row_id)
+    return current
 
 
 def customer_forget(*, stripe_id: str) -> None:
@@ -249,7 +308,9 @@ def _duplicate_cancel(subscription: Subscription) -> bool:
 
 def checkout_session_apply(*, session: dict[str, Any]) -> Subscription:
     """Apply a completed Checkout session: link the customer to the reader, mirror the
-    subscription and its access. Safe to call from the webhook and the success page alike."""
+    subscription and its access. Safe to call from the webhook and the success page alike.
+
+    It always fetches: the customer it links may be what the stored state lacked."""
     user_id = str(session.get("client_reference_id") or "")
     user = User.objects.filter(pk=int(user_id)).first() if user_id.isdigit() else None
     customer_id = stripe_id_of(session.get("customer"))

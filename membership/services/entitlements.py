@@ -191,7 +191,9 @@ def comp_grant(
     )
 
 
-@transaction.atomic
+# No savepoint inside a caller's transaction (two statements on every webhook event): it
+# refuses nothing a caller could recover from, so its failure fails the caller's whole unit.
+@transaction.atomic(savepoint=False)
 def entitlement_sync(
     *,
     user: User,

@@ -21,7 +21,7 @@ def applied(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setitem(
         event_handlers.EVENT_HANDLERS,
         "customer.subscription.updated",
-        lambda event: seen.append(event["id"]),
+        lambda event: seen.append(event.stripe_id),
     )
     return seen
 
@@ -101,7 +101,7 @@ def test_a_failing_handler_leaves_the_event_failed_then_replay_applies_it(
     calls: list[str] = []
 
     def flaky(event):  # type: ignore[no-untyped-def]
-        calls.append(event["id"])
+        calls.append(event.stripe_id)
         if len(calls) == 1:
             raise RuntimeError("Stripe timed out")
 

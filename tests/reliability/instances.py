@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 ROOT = Path(__file__).resolve().parents[2]
@@ -281,15 +282,15 @@ def _hold_handlers(hold_dir: Path) -> None:
     """Wrap every webhook event handler in place so a test can catch it running."""
     from billing.event_handlers import EVENT_HANDLERS
 
-    def held(handler: Callable[[dict], None]) -> Callable[[dict], None]:
-        def run(event: dict) -> None:
+    def held(handler: Callable[[Any], None]) -> Callable[[Any], None]:
+        def run(event: Any) -> None:  # a stored billing.models.WebhookEvent
             pid = os.getpid()
-            (hold_dir / f"started.{event['id']}.{pid}.{time.time_ns()}").touch()
+            (hold_dir / f"started.{event.stripe_id}.{pid}.{time.time_ns()}").touch()
             deadline = time.monotonic() + 120
             while (hold_dir / "hold").exists() and time.monotonic() < deadline:
                 time.sleep(0.05)
             handler(event)
-            (hold_dir / f"applied.{event['id']}.{pid}.{time.time_ns()}").touch()
+            (hold_dir / f"applied.{event.stripe_id}.{pid}.{time.time_ns()}").touch()
 
         return run
 

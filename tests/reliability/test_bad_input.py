@@ -230,8 +230,8 @@ def test_a_replay_within_the_tolerance_is_accepted_and_applied_once(  # type: ig
     applied: list[str] = []
     handler = event_handlers.EVENT_HANDLERS["customer.subscription.updated"]
 
-    def counting(event: dict[str, Any]) -> None:
-        applied.append(event["id"])
+    def counting(event: WebhookEvent) -> None:
+        applied.append(event.stripe_id)
         handler(event)
 
     monkeypatch.setitem(event_handlers.EVENT_HANDLERS, "customer.subscription.updated", counting)
