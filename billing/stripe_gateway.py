@@ -305,8 +305,9 @@ def portal_session_create(
 def subscription_retrieve(*, subscription_id: str) -> dict[str, Any]:
     """Return the subscription as Stripe has it now, with its latest invoice expanded.
 
-    Every webhook event re-fetches one, so the answer's JSON is returned as it came: building
-    the SDK's objects only to turn them back into dicts cost more than the rest of the call.
+    Webhook events re-fetch one (once per burst), so the answer's JSON is returned as it
+    came: building the SDK's objects only to turn them back into dicts cost more than the
+    rest of the call.
     """
     path = f"/v1/subscriptions/{quote(subscription_id, safe='')}"
     answer = _translated(lambda: client().raw_request("get", path, expand=["latest_invoice"]))

@@ -1,5 +1,5 @@
 """Applying Stripe's state of a subscription: what is written, and how little it costs, since
-every webhook event re-fetches and applies one (bench/webhook_ingress.py measures it)."""
+webhook events re-fetch and apply one (bench/webhook_ingress.py measures it)."""
 
 from datetime import timedelta
 from typing import Any
