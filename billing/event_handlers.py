@@ -26,6 +26,10 @@ def _sync(subscription_id: str, event: WebhookEvent) -> Subscription:
     return services.subscription_sync(subscription_id=subscription_id, event_row_id=event.pk)
 
 
+def _refresh(subscription_id: str, event: WebhookEvent) -> None:
+    services.subscription_refresh(subscription_id=subscription_id, event_row_id=event.pk)
+
+
 def _invoice_subscription_id(invoice: dict[str, Any]) -> str:
     """The subscription an invoice bills (``parent`` in current API versions)."""
     parent = invoice.get("parent") or {}
@@ -42,10 +46,12 @@ def checkout_completed(event: WebhookEvent) -> None:
 
 
 def subscription_changed(event: WebhookEvent) -> None:
-    subscription = _sync(_object(event)["id"], event)
+    subscription_id = _object(event)["id"]
     previous = event.payload["data"].get("previous_attributes") or {}
     if "default_payment_method" in previous:  # the reader replaced the card
-        services.subscription_payment_retry(subscription=subscription)
+        services.subscription_payment_retry(subscription=_sync(subscription_id, event))
+    else:
+        _refresh(subscription_id, event)
 
 
 def subscription_deleted(event: WebhookEvent) -> None:
@@ -61,7 +67,7 @@ def trial_will_end(event: WebhookEvent) -> None:
 def invoice_paid(event: WebhookEvent) -> None:
     subscription_id = _invoice_subscription_id(_object(event))
     if subscription_id:
-        _sync(subscription_id, event)
+        _refresh(subscription_id, event)
 
 
 def invoice_payment_failed(event: WebhookEvent) -> None:

@@ -10,8 +10,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from billing.models import WebhookEvent, WebhookEventStatus
@@ -43,34 +43,38 @@ def _stale_before() -> Any:
     return timezone.now() - timedelta(seconds=settings.BILLING_EVENT_STALE_SECONDS)
 
 
+# Not finished, and not started by a live worker less than the stale window ago (unless
+# this is the redelivered message of a worker that died).
+_CLAIM_SQL = """
+    UPDATE billing_webhookevent
+    SET status = %s, attempts = attempts + 1, started_at = %s
+    WHERE id = %s AND status NOT IN (%s, %s)
+        AND (%s OR status <> %s OR started_at IS NULL OR started_at <= %s)
+    RETURNING *
+"""
+
+
 def webhook_event_claim(*, event_id: int, redelivered: bool = False) -> WebhookEvent | None:
-    """Mark the event processing for this worker, or return None when it is finished or
-    another worker is applying it right now.
+    """Mark the event processing for this worker and return it, or return None when it is
+    finished or another worker is applying it right now.
 
     A ``redelivered`` message is one the broker handed out again because the worker running
     it died (``acks_late`` + ``reject_on_worker_lost``): it takes over the event that run
     left processing, instead of leaving it to the re-drive after the stale window. The claim
-    is one conditional UPDATE, so of two workers claiming at once exactly one wins."""
-    event = WebhookEvent.objects.get(pk=event_id)
-    if event.status in FINISHED:
-        return None
-    claimable = ~Q(status__in=FINISHED)
-    if not redelivered:
-        claimable &= ~Q(status=WebhookEventStatus.PROCESSING, started_at__gt=_stale_before())
+    is one ``UPDATE … RETURNING``, so of two workers claiming at once exactly one wins, and
+    claiming costs a worker one statement."""
+    adapt = connection.ops.adapt_datetimefield_value
     now = timezone.now()
-    claimed = WebhookEvent.objects.filter(claimable, pk=event_id).update(
-        status=WebhookEventStatus.PROCESSING, attempts=F("attempts") + 1, started_at=now
-    )
+    params = [
+        WebhookEventStatus.PROCESSING, adapt(now), event_id, *FINISHED,
+        redelivered, WebhookEventStatus.PROCESSING, adapt(_stale_before()),
+    ]  # fmt: skip
+    claimed = list(WebhookEvent.objects.raw(_CLAIM_SQL, params))
     if not claimed:
         return None
-    if event.status == WebhookEventStatus.PROCESSING:
-        logger.warning(
-            "Stripe event %s was left processing (attempt %s); applying it again",
-            event.stripe_id,
-            event.attempts,
-        )
-    event.status, event.started_at = WebhookEventStatus.PROCESSING, now
-    event.attempts += 1
+    event = claimed[0]
+    if event.attempts > 1:
+        logger.warning("Stripe event %s: attempt %s", event.stripe_id, event.attempts)
     return event
 
 

@@ -128,22 +128,20 @@ def subscription_access_until(subscription: Subscription) -> datetime | None:
 
 
 def _access_apply(subscription: Subscription) -> None:
+    """Bring the reader's entitlement and payment-issue flag in line with the subscription,
+    and point the subscription at the entitlement (the caller saves it)."""
     user = subscription.user
     if user is None:
         return
     plan = subscription.plan
     titles = None if plan is None or plan.all_titles else list(plan.titles.all())
-    entitlement = entitlement_sync(
+    subscription.entitlement = entitlement_sync(
         user=user,
         source=EntitlementSource.SUBSCRIPTION,
         reference=subscription.stripe_id,
         ends_at=subscription_access_until(subscription),
         titles=titles,
     )
-    changed = subscription.entitlement_id != (entitlement.pk if entitlement else None)
-    subscription.entitlement = entitlement
-    if changed:
-        subscription.save(update_fields=["entitlement"])
     troubled = subscription.status in {SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID}
     reader_payment_issue_set(user=user, since=subscription.payment_failed_at if troubled else None)
 
@@ -161,37 +159,33 @@ def subscription_apply(
     """Write Stripe's state of a subscription, fetched at ``fetched_at`` once the webhook
     events up to row ``covers_events_upto`` were stored, and the reader's access that
     follows from it; a state older than the one stored is dropped."""
-    fields = {**_fields(data, fetched_at), "covers_events_upto": covers_events_upto}
     stripe_id = data["id"]
-    failure = _failure_moment(data, fetched_at)
     subscription = _subscriptions_for_update().filter(stripe_id=stripe_id).first()
-    created = False
     if subscription is None:
+        subscription = Subscription(stripe_id=stripe_id)
+    elif subscription.synced_at >= fetched_at:
+        logger.info("Dropped an older state of subscription %s", stripe_id)
+        return subscription
+    fields = {**_fields(data, fetched_at), "covers_events_upto": covers_events_upto}
+    for name, value in fields.items():
+        setattr(subscription, name, value)
+    subscription.user = subscription.user or _user_of(data)
+    subscription.synced_at = fetched_at
+    failure = _failure_moment(data, fetched_at)
+    subscription.payment_failed_at = (
+        (subscription.payment_failed_at or failure) if failure else None
+    )
+    _access_apply(subscription)
+    if subscription._state.adding:
         try:
             with transaction.atomic():
-                subscription = Subscription.objects.create(
-                    stripe_id=stripe_id,
-                    user=_user_of(data),
-                    synced_at=fetched_at,
-                    payment_failed_at=failure,
-                    **fields,
-                )
-            created = True
-        except IntegrityError:  # created by a concurrent worker a moment ago
-            subscription = _subscriptions_for_update().get(stripe_id=stripe_id)
-    if not created:
-        if subscription.synced_at >= fetched_at:
-            logger.info("Dropped an older state of subscription %s", stripe_id)
-            return subscription
-        for name, value in fields.items():
-            setattr(subscription, name, value)
-        subscription.user = subscription.user or _user_of(data)
-        subscription.synced_at = fetched_at
-        subscription.payment_failed_at = (
-            (subscription.payment_failed_at or failure) if failure else None
-        )
+                subscription.save(force_insert=True)
+        except IntegrityError:  # created by a concurrent worker a moment ago: apply on it
+            return subscription_apply(
+                data=data, fetched_at=fetched_at, covers_events_upto=covers_events_upto
+            )
+    else:
         subscription.save()
-    _access_apply(subscription)
     logger.info(
         "Subscription %s of user %s is %s; access until %s",
         stripe_id,
@@ -202,27 +196,30 @@ def subscription_apply(
     return subscription
 
 
-def _covering(subscription_id: str, event_row_id: int) -> Subscription | None:
-    """The stored subscription, if its state already shows the event (see the model);
-    Stripe's copy (``data``, kilobytes of JSON) is loaded only if something reads it."""
-    covered = Subscription.objects.select_related("user").defer("data")
-    return covered.filter(stripe_id=subscription_id, covers_events_upto__gte=event_row_id).first()
+def _covers(subscription_id: str, event_row_id: int) -> bool:
+    """Whether the stored subscription's state already shows the event (see the model)."""
+    stored = Subscription.objects.filter(stripe_id=subscription_id)
+    return stored.filter(covers_events_upto__gte=event_row_id).exists()
 
 
 @contextmanager
-def _fetch_turn(subscription_id: str) -> Iterator[None]:
+def _fetch_turn(subscription_id: str) -> Iterator[bool]:
     """On PostgreSQL, let one worker at a time fetch a given subscription: the others wait
     (a session advisory lock, gone with the connection if the worker dies) and then mostly
-    find their event covered. Elsewhere (SQLite: one machine) each fetches for itself."""
+    find their event covered. Yields whether this worker had to wait for its turn (so the
+    stored state may have moved on). Elsewhere (SQLite: one machine) each fetches at once."""
     if connection.vendor != "postgresql":
-        yield
+        yield False
         return
     digest = hashlib.blake2b(subscription_id.encode(), digest_size=8).digest()
     key = int.from_bytes(digest, "big", signed=True)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        waited = not cursor.fetchone()[0]
+        if waited:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [key])
     try:
-        yield
+        yield waited
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
@@ -238,23 +235,31 @@ def _fetch_and_apply(subscription_id: str) -> Subscription:
 
 def subscription_sync(*, subscription_id: str, event_row_id: int | None = None) -> Subscription:
     """Fetch the subscription's newest state from Stripe and apply it (call outside any
-    transaction: the fetch is a network call).
+    transaction: the fetch is a network call); return the stored subscription.
 
-    With ``event_row_id``, a stored webhook event about this subscription, Stripe is asked
-    only when the stored state is older than that event: a burst of events for one
-    subscription (created, invoice paid, updated) costs one fetch, not one each, even when
-    several workers take them at once.
+    With ``event_row_id``, Stripe is asked only when the stored state is older than that
+    webhook event (see ``subscription_refresh``).
     """
     if event_row_id is None:
         return _fetch_and_apply(subscription_id)
-    current = _covering(subscription_id, event_row_id)
-    if current is None:
-        with _fetch_turn(subscription_id):
-            current = _covering(subscription_id, event_row_id)
-            if current is None:
+    fetched = subscription_refresh(subscription_id=subscription_id, event_row_id=event_row_id)
+    return fetched or Subscription.objects.select_related("user").get(stripe_id=subscription_id)
+
+
+def subscription_refresh(*, subscription_id: str, event_row_id: int) -> Subscription | None:
+    """Make the stored subscription show webhook event row ``event_row_id``, about it:
+    fetch and apply its newest state unless the stored state is already newer than the
+    event. Return the subscription when it was fetched, None when nothing was needed.
+
+    A burst of events for one subscription (created, invoice paid, updated) costs one
+    fetch, not one each, even when several workers take them at once.
+    """
+    if not _covers(subscription_id, event_row_id):
+        with _fetch_turn(subscription_id) as waited:
+            if not (waited and _covers(subscription_id, event_row_id)):
                 return _fetch_and_apply(subscription_id)
     logger.info("Subscription %s already shows webhook event row %s", subscription_id, event_row_id)
-    return current
+    return None
 
 
 def customer_forget(*, stripe_id: str) -> None:

@@ -273,7 +273,10 @@ CELERY_TASK_ACKS_LATE = True
 # Workers close database connections by Django's rules (config/celery.py), not Celery's.
 CELERY_DB_REUSE_MAX = 2**31
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Each pool process holds up to 4 messages, so it goes on to the next short task (a webhook
+# event) without a round trip to the broker; with acks_late a held message is delivered
+# again if the worker dies before running it.
+CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 4)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 CELERY_TASK_IGNORE_RESULT = True

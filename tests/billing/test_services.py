@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from billing import stripe_gateway
+from billing import services, stripe_gateway
 from billing.errors import BillingError, BillingErrorCode
 from billing.models import Customer, Subscription
 from billing.plans import plan_push
@@ -64,6 +64,50 @@ def test_a_new_subscription_is_stored_with_its_reader_and_access() -> None:
     assert subscription.entitlement is not None
     assert subscription.entitlement.user == reader
     assert Subscription.objects.get().entitlement == subscription.entitlement
+
+
+def test_a_new_subscription_row_is_written_once_with_its_entitlement() -> None:
+    reader, plan = UserFactory(), PlanFactory()
+    Customer.objects.create(user=reader, stripe_id="cus_bench")
+
+    with CaptureQueriesContext(connection) as captured:
+        subscription_apply(
+            data=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=timezone.now()
+        )
+
+    writes = [s.split('"')[1] for s in sql(captured) if s.startswith(("INSERT", "UPDATE"))]
+    assert writes == [
+        "membership_entitlement",
+        "membership_entitlementevent",
+        "billing_subscription",
+    ]
+
+
+def test_a_subscription_created_meanwhile_by_another_worker_gets_the_state(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reader, plan = UserFactory(), PlanFactory()
+    Customer.objects.create(user=reader, stripe_id="cus_bench")
+    now = timezone.now()
+    find_reader = services._user_of
+
+    def other_worker_creates_it_first(data: dict) -> Any:
+        if not Subscription.objects.exists():
+            Subscription.objects.create(
+                stripe_id="sub_bench", status="incomplete", synced_at=now - timedelta(seconds=5)
+            )
+        return find_reader(data)
+
+    monkeypatch.setattr(services, "_user_of", other_worker_creates_it_first)
+    applied = subscription_apply(
+        data=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=now
+    )
+
+    stored = Subscription.objects.get()
+    assert applied.pk == stored.pk
+    assert (stored.status, stored.user, stored.synced_at) == ("active", reader, now)
+    assert stored.entitlement is not None and stored.entitlement.ends_at > now
+    assert Entitlement.objects.count() == 1
 
 
 def test_a_newer_state_that_moves_no_access_writes_only_the_subscription() -> None:
