@@ -252,9 +252,9 @@ def subscription_sync(*, subscription_id: str, event_row_id: int | None = None) 
 
 
 def subscription_refresh(*, subscription_id: str, event_row_id: int) -> Subscription | None:
-    """Make the stored subscription show webhook event row ``event_row_id``, about it:
-    fetch and apply its newest state unless the stored state is already newer than the
-    event. Return the subscription when it was fetched, None when nothing was needed.
+    """See that the stored subscription shows webhook event row ``event_row_id`` (an event
+    about it): fetch and apply its newest state unless the stored state is already newer
+    than the event. Return the subscription when it was fetched, None when it was not.
 
     A burst of events for one subscription (created, invoice paid, updated) costs one
     fetch, not one each, even when several workers take them at once.
