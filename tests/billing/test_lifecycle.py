@@ -43,8 +43,9 @@ def wait_for(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
 
 
 def events_settled() -> bool:
-    """No stored event is still waiting or being applied."""
-    return not WebhookEvent.objects.filter(status__in=["received", "processing"]).exists()
+    """Every stored event is applied or ignored: none waits, is being applied, or failed.
+    (The sandbox may deliver one more event a moment later; it is polled for, not raced.)"""
+    return not WebhookEvent.objects.exclude(status__in=["succeeded", "ignored"]).exists()
 
 
 def reason(reader: User, article: Article, at: datetime) -> str:
@@ -176,8 +177,5 @@ def test_checkout_renewal_failure_grace_card_fix_and_cancel_at_period_end(
 
     move_to(int(period_end.timestamp()) + 60)
     wait_for(lambda: story.subscription().status == "canceled", "canceled")
-    wait_for(events_settled, "all events applied")
+    wait_for(events_settled, "every event applied or ignored, none failed")
     assert reason(reader, article, period_end) == AccessReason.SUBSCRIBE
-
-    statuses = set(WebhookEvent.objects.values_list("status", flat=True))
-    assert statuses <= {"succeeded", "ignored"}, statuses
