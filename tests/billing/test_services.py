@@ -9,12 +9,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.models import User
 from billing import services, stripe_gateway
 from billing.errors import BillingError, BillingErrorCode
 from billing.models import Customer, Subscription
 from billing.plans import plan_push
 from billing.services import customer_ensure, subscription_apply
-from membership.models import Entitlement, EntitlementEvent
+from membership.models import Entitlement, EntitlementEvent, Plan
 from tests.factories import PlanFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,14 +47,20 @@ def stripe_state(*, user_id: int, plan_id: int, status: str = "active", **extra:
     }
 
 
+def customer_and_plan() -> tuple[User, Plan]:
+    """A reader whose Stripe customer is ``cus_bench`` (as in ``stripe_state``), and a plan."""
+    reader, plan = UserFactory(), PlanFactory()
+    Customer.objects.create(user=reader, stripe_id="cus_bench")
+    return reader, plan
+
+
 def sql(captured: CaptureQueriesContext) -> list[str]:
     """The statements run, without the savepoints of the test's own transaction."""
     return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
 
 
 def test_a_new_subscription_is_stored_with_its_reader_and_access() -> None:
-    reader, plan = UserFactory(), PlanFactory()
-    Customer.objects.create(user=reader, stripe_id="cus_bench")
+    reader, plan = customer_and_plan()
 
     subscription = subscription_apply(
         data=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=timezone.now()
@@ -67,8 +74,7 @@ def test_a_new_subscription_is_stored_with_its_reader_and_access() -> None:
 
 
 def test_a_new_subscription_row_is_written_once_with_its_entitlement() -> None:
-    reader, plan = UserFactory(), PlanFactory()
-    Customer.objects.create(user=reader, stripe_id="cus_bench")
+    reader, plan = customer_and_plan()
 
     with CaptureQueriesContext(connection) as captured:
         subscription_apply(
@@ -86,8 +92,7 @@ def test_a_new_subscription_row_is_written_once_with_its_entitlement() -> None:
 def test_a_subscription_created_meanwhile_by_another_worker_gets_the_state(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    reader, plan = UserFactory(), PlanFactory()
-    Customer.objects.create(user=reader, stripe_id="cus_bench")
+    reader, plan = customer_and_plan()
     now = timezone.now()
     find_reader = services._user_of
 
@@ -111,8 +116,7 @@ def test_a_subscription_created_meanwhile_by_another_worker_gets_the_state(
 
 
 def test_a_newer_state_that_moves_no_access_writes_only_the_subscription() -> None:
-    reader, plan = UserFactory(), PlanFactory()
-    Customer.objects.create(user=reader, stripe_id="cus_bench")
+    reader, plan = customer_and_plan()
     first = timezone.now()
     subscription_apply(data=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=first)
 
@@ -133,8 +137,7 @@ def test_a_newer_state_that_moves_no_access_writes_only_the_subscription() -> No
 
 
 def test_a_newer_state_that_ends_access_moves_the_entitlement() -> None:
-    reader, plan = UserFactory(), PlanFactory()
-    Customer.objects.create(user=reader, stripe_id="cus_bench")
+    reader, plan = customer_and_plan()
     first = timezone.now()
     subscription_apply(data=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=first)
 
@@ -149,8 +152,7 @@ def test_a_newer_state_that_ends_access_moves_the_entitlement() -> None:
 
 
 def test_an_older_state_is_dropped() -> None:
-    reader, plan = UserFactory(), PlanFactory()
-    Customer.objects.create(user=reader, stripe_id="cus_bench")
+    reader, plan = customer_and_plan()
     now = timezone.now()
     subscription_apply(data=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=now)
 
