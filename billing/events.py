@@ -74,7 +74,11 @@ def webhook_event_claim(*, event_id: int, redelivered: bool = False) -> WebhookE
         return None
     event = claimed[0]
     if event.attempts > 1:
-        logger.warning("Stripe event %s: attempt %s", event.stripe_id, event.attempts)
+        logger.warning(
+            "Stripe event %s was tried before; applying it again (attempt %s)",
+            event.stripe_id,
+            event.attempts,
+        )
     return event
 
 
