@@ -152,18 +152,41 @@ def _subscriptions_for_update() -> QuerySet[Subscription]:
     return Subscription.objects.select_for_update(of=("self",)).select_related("user")
 
 
+# The ``synced_at`` of a subscription row written only to be locked: any fetch is newer.
+NEVER_SYNCED = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _subscription_for_update(stripe_id: str) -> Subscription:
+    """Return the subscription's row locked until the transaction ends, inserting a blank
+    one (never synced) when Masthead has none yet.
+
+    Every writer of a subscription and of the access it gives holds this lock first, so two
+    callers applying a new subscription at once take turns: the second waits for the
+    first's row and then sees it, instead of granting access of its own."""
+    found = _subscriptions_for_update().filter(stripe_id=stripe_id).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return Subscription.objects.create(
+                stripe_id=stripe_id, status=SubscriptionStatus.INCOMPLETE, synced_at=NEVER_SYNCED
+            )
+    except IntegrityError:  # stored by a concurrent caller a moment ago: wait for its lock
+        logger.info("Subscription %s was stored meanwhile; applying on that row", stripe_id)
+        return _subscriptions_for_update().get(stripe_id=stripe_id)
+
+
 @transaction.atomic
 def subscription_apply(
     *, data: dict[str, Any], fetched_at: datetime, covers_events_upto: int = 0
 ) -> Subscription:
     """Write Stripe's state of a subscription, fetched at ``fetched_at`` once the webhook
     events up to row ``covers_events_upto`` were stored, and the reader's access that
-    follows from it; a state older than the one stored is dropped."""
+    follows from it; a state older than the one stored is dropped. Callers applying one
+    subscription at once take turns on its row, so its reader never gets two grants."""
     stripe_id = data["id"]
-    subscription = _subscriptions_for_update().filter(stripe_id=stripe_id).first()
-    if subscription is None:
-        subscription = Subscription(stripe_id=stripe_id)
-    elif subscription.synced_at >= fetched_at:
+    subscription = _subscription_for_update(stripe_id)
+    if subscription.synced_at >= fetched_at:
         logger.info("Dropped an older state of subscription %s", stripe_id)
         return subscription
     fields = {**_fields(data, fetched_at), "covers_events_upto": covers_events_upto}
@@ -176,16 +199,7 @@ def subscription_apply(
         (subscription.payment_failed_at or failure) if failure else None
     )
     _access_apply(subscription)
-    if subscription._state.adding:
-        try:
-            with transaction.atomic():
-                subscription.save(force_insert=True)
-        except IntegrityError:  # created by a concurrent worker a moment ago: apply on it
-            return subscription_apply(
-                data=data, fetched_at=fetched_at, covers_events_upto=covers_events_upto
-            )
-    else:
-        subscription.save()
+    subscription.save()
     logger.info(
         "Subscription %s of user %s is %s; access until %s",
         stripe_id,
@@ -243,10 +257,13 @@ def subscription_sync(*, subscription_id: str, event_row_id: int | None = None) 
     transaction: the fetch is a network call); return the stored subscription.
 
     With ``event_row_id``, Stripe is asked only when the stored state is older than that
-    webhook event (see ``subscription_refresh``).
+    webhook event (see ``subscription_refresh``). Without it (the Checkout success page,
+    reconciliation, Masthead's own changes) Stripe is always asked, in the same
+    per-subscription turn the webhook workers take.
     """
     if event_row_id is None:
-        return _fetch_and_apply(subscription_id)
+        with _fetch_turn(subscription_id):
+            return _fetch_and_apply(subscription_id)
     fetched = subscription_refresh(subscription_id=subscription_id, event_row_id=event_row_id)
     return fetched or Subscription.objects.select_related("user").get(stripe_id=subscription_id)
 

@@ -199,12 +199,22 @@ class EntitlementQuerySet(models.QuerySet["Entitlement"]):
         return self.filter(Q(all_titles=True) | Q(titles__id=title_id))
 
 
+# Sources whose reference names one thing (a Stripe subscription, a trial): each has at
+# most one window open at a time, which the database holds (see ``Entitlement``).
+ONE_WINDOW_SOURCES = (EntitlementSource.SUBSCRIPTION, EntitlementSource.TRIAL)
+
+
 class Entitlement(models.Model):
     """The right of one reader to read premium titles from ``starts_at`` until ``ends_at``.
 
     Access ends at ``ends_at`` by itself: the paywall compares it with the clock, so no
     task has to run for a window to close. Revoking moves ``ends_at`` to the moment of
     revocation and records ``revoked_at``. Written only through membership's services.
+
+    A subscription or a trial has one window at a time: the row of its reference that is
+    not ``superseded_at``. A new window after a gap supersedes the last one, and the
+    database refuses a second window for the reference, so two writers racing to open one
+    cannot both succeed.
     """
 
     user = models.ForeignKey(
@@ -222,6 +232,11 @@ class Entitlement(models.Model):
     )
     note = models.TextField(blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a later window of the same source and reference replaced this one.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = EntitlementQuerySet.as_manager()
@@ -234,6 +249,12 @@ class Entitlement(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gte=models.F("starts_at")), name="entitlement_window_order"
+            ),
+            models.UniqueConstraint(
+                fields=["source", "reference"],
+                condition=Q(source__in=ONE_WINDOW_SOURCES, superseded_at__isnull=True)
+                & ~Q(reference=""),
+                name="entitlement_one_window_per_reference",
             ),
         ]
 

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -191,6 +191,58 @@ def comp_grant(
     )
 
 
+def _window_for_update(*, user: User, source: str, reference: str) -> Entitlement | None:
+    """The reader's newest window from ``reference``, its row locked until the end."""
+    return (
+        Entitlement.objects.select_for_update()
+        .filter(user=user, source=source, reference=reference)
+        .order_by("-starts_at", "-pk")
+        .first()
+    )
+
+
+def _window_move(
+    locked: Entitlement, *, ends_at: datetime, titles: Iterable[Title] | None
+) -> Entitlement:
+    if titles is None:
+        return _locked_change(locked, ends_at=ends_at, all_titles=True)
+    return _locked_change(locked, ends_at=ends_at, titles=titles)
+
+
+def _window_open(
+    *,
+    user: User,
+    source: str,
+    reference: str,
+    ends_at: datetime,
+    titles: Iterable[Title] | None,
+    last: Entitlement | None,
+) -> Entitlement:
+    """Open a new window for ``reference`` after ``last`` (closed, or None), superseding it.
+
+    The database admits one window per subscription or trial: when another transaction
+    opened one meanwhile, the grant is refused and that window is moved instead."""
+    if last is not None and last.superseded_at is None:
+        last.superseded_at = timezone.now()
+        last.save(update_fields=["superseded_at"])
+    try:
+        with transaction.atomic():  # a savepoint: the refusal below leaves the caller's unit
+            return entitlement_grant(
+                user=user, source=source, ends_at=ends_at, titles=titles, reference=reference
+            )
+    except IntegrityError:
+        opened = _window_for_update(user=user, source=source, reference=reference)
+        if opened is None or opened.superseded_at is not None:
+            raise
+        logger.info(
+            "Entitlement %s for %s %s was opened meanwhile by another writer; moving it",
+            opened.pk,
+            source,
+            reference,
+        )
+        return _window_move(opened, ends_at=ends_at, titles=titles)
+
+
 # No savepoint inside a caller's transaction (two statements on every webhook event): it
 # refuses nothing a caller could recover from, so its failure fails the caller's whole unit.
 @transaction.atomic(savepoint=False)
@@ -205,28 +257,27 @@ def entitlement_sync(
     """Make the reader's access from ``reference`` (a subscription, say) run until
     ``ends_at`` over ``titles`` (every title when None); ``ends_at=None`` ends it now.
 
-    Extends or shortens the open window; after a gap, opens a new one from now.
+    Extends or shortens the open window; after a gap, opens a new one from now. Whatever
+    the interleaving of callers, a subscription or trial never has two windows open.
     Return the entitlement that now stands for ``reference``, if any.
     """
     now = timezone.now()
-    current = (
-        Entitlement.objects.select_for_update()
-        .filter(user=user, source=source, reference=reference)
-        .order_by("-starts_at", "-pk")
-        .first()
-    )
+    current = _window_for_update(user=user, source=source, reference=reference)
     open_now = current is not None and current.ends_at > now
     if ends_at is None or ends_at <= now:
         if current is not None and open_now:
             return _locked_change(current, ends_at=max(current.starts_at, now), note="Access ended")
         return current
     if current is None or not open_now:
-        return entitlement_grant(
-            user=user, source=source, ends_at=ends_at, titles=titles, reference=reference
+        return _window_open(
+            user=user,
+            source=source,
+            reference=reference,
+            ends_at=ends_at,
+            titles=titles,
+            last=current,
         )
-    if titles is None:
-        return _locked_change(current, ends_at=ends_at, all_titles=True)
-    return _locked_change(current, ends_at=ends_at, titles=titles)
+    return _window_move(current, ends_at=ends_at, titles=titles)
 
 
 def reader_payment_issue_set(*, user: User, since: datetime | None) -> None:

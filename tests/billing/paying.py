@@ -61,6 +61,23 @@ def subscribe(
 ) -> Subscription:
     """Subscribe the reader to the plan's monthly price at the sandbox, as Checkout would,
     and mirror the subscription at Masthead; ``clock`` puts the customer on a test clock."""
+    created = subscription_create(
+        client, reader, plan, card=card, clock=clock, trial_days=trial_days
+    )
+    return subscription_sync(subscription_id=created)
+
+
+def subscription_create(
+    client: Any,
+    reader: User,
+    plan: Plan,
+    *,
+    card: str = "pm_card_visa",
+    clock: str | None = None,
+    trial_days: int | None = None,
+) -> str:
+    """Subscribe the reader at the sandbox as ``subscribe`` does, but mirror nothing at
+    Masthead yet; return the subscription's Stripe id."""
     if clock is None:
         customer_id = customer_ensure(user=reader).stripe_id
         client.v1.payment_methods.attach(card, params={"customer": customer_id})
@@ -77,8 +94,7 @@ def subscribe(
     }
     if trial_days:
         params["trial_period_days"] = trial_days
-    created = client.v1.subscriptions.create(params=params)
-    return subscription_sync(subscription_id=created.id)
+    return str(client.v1.subscriptions.create(params=params).id)
 
 
 def clock_create(client: Any) -> tuple[str, int]:

@@ -73,7 +73,9 @@ def test_a_new_subscription_is_stored_with_its_reader_and_access() -> None:
     assert Subscription.objects.get().entitlement == subscription.entitlement
 
 
-def test_a_new_subscription_row_is_written_once_with_its_entitlement() -> None:
+def test_a_new_subscription_row_is_stored_before_its_access_is_granted() -> None:
+    """The row comes first, so a second caller applying the subscription at once waits
+    for it (tests/billing/test_sync_race.py) instead of granting access of its own."""
     reader, plan = customer_and_plan()
 
     with CaptureQueriesContext(connection) as captured:
@@ -83,27 +85,32 @@ def test_a_new_subscription_row_is_written_once_with_its_entitlement() -> None:
 
     writes = [s.split('"')[1] for s in sql(captured) if s.startswith(("INSERT", "UPDATE"))]
     assert writes == [
+        "billing_subscription",
         "membership_entitlement",
         "membership_entitlementevent",
         "billing_subscription",
     ]
 
 
-def test_a_subscription_created_meanwhile_by_another_worker_gets_the_state(
+def test_a_subscription_stored_meanwhile_by_another_worker_gets_the_state(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Another worker stores the row between this one's look-up and its insert."""
     reader, plan = customer_and_plan()
     now = timezone.now()
-    find_reader = services._user_of
+    locked_rows = services._subscriptions_for_update
 
-    def other_worker_creates_it_first(data: dict) -> Any:
+    def other_worker_stores_it_after_the_look_up() -> Any:
         if not Subscription.objects.exists():
             Subscription.objects.create(
                 stripe_id="sub_bench", status="incomplete", synced_at=now - timedelta(seconds=5)
             )
-        return find_reader(data)
+            return locked_rows().none()
+        return locked_rows()
 
-    monkeypatch.setattr(services, "_user_of", other_worker_creates_it_first)
+    monkeypatch.setattr(
+        services, "_subscriptions_for_update", other_worker_stores_it_after_the_look_up
+    )
     applied = subscription_apply(
         data=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=now
     )
