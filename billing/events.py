@@ -121,10 +121,19 @@ def webhook_event_lease_kept(*, event: WebhookEvent) -> Iterator[None]:
 
 
 def webhook_event_finish(*, event: WebhookEvent, status: str, error: str = "") -> None:
-    """Record how applying the event ended."""
-    _held_by(event).update(
+    """Record how applying the event ended, unless another worker has taken it over since
+    (this run's lease ran out): then that worker records its own outcome."""
+    recorded = _held_by(event).update(
         status=status, last_error=error[:4000], finished_at=timezone.now(), lease_until=None
     )
+    if not recorded:
+        logger.warning(
+            "Stripe event %s was taken over by another worker; this run's outcome (%s) is "
+            "not recorded",
+            event.stripe_id,
+            status,
+        )
+        return
     event.status = status
     logger.info(
         "Stripe event %s (%s) %s after %s attempt(s)%s",
