@@ -73,8 +73,14 @@ def invoice_paid(event: WebhookEvent) -> None:
 def invoice_payment_failed(event: WebhookEvent) -> None:
     subscription_id = _invoice_subscription_id(_object(event))
     if subscription_id:
+        invoice = _object(event)
         subscription = _sync(subscription_id, event)
-        emails.payment_failed_send(subscription=subscription, event_id=event.stripe_id)
+        emails.payment_failed_send(
+            subscription=subscription,
+            event_id=event.stripe_id,
+            invoice_id=invoice.get("id") or "",
+            attempt=invoice.get("attempt_count"),
+        )
 
 
 def invoice_action_required(event: WebhookEvent) -> None:
@@ -89,6 +95,8 @@ def invoice_action_required(event: WebhookEvent) -> None:
             subscription=subscription,
             invoice_url=invoice.get("hosted_invoice_url") or "",
             event_id=event.stripe_id,
+            invoice_id=invoice.get("id") or "",
+            attempt=invoice.get("attempt_count"),
         )
 
 

@@ -5,13 +5,15 @@ task only nudges it, and ``webhook_events_redrive`` re-queues rows left behind.
 """
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from billing.models import WebhookEvent, WebhookEventStatus
@@ -39,35 +41,36 @@ def webhook_event_store(*, event: dict[str, Any]) -> tuple[WebhookEvent, bool]:
     return stored, True
 
 
-def _stale_before() -> Any:
-    return timezone.now() - timedelta(seconds=settings.BILLING_EVENT_STALE_SECONDS)
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.BILLING_EVENT_LEASE_SECONDS)
 
 
-# Not finished, and not started by a live worker less than the stale window ago (unless
-# this is the redelivered message of a worker that died).
+# Not finished, and not held by a live worker: a processing event is taken over only once
+# its lease has run out (its worker died, or stopped renewing). A row left processing by a
+# version without leases counts from ``started_at``.
 _CLAIM_SQL = """
     UPDATE billing_webhookevent
-    SET status = %s, attempts = attempts + 1, started_at = %s
+    SET status = %s, attempts = attempts + 1, started_at = %s, lease_until = %s
     WHERE id = %s AND status NOT IN (%s, %s)
-        AND (%s OR status <> %s OR started_at IS NULL OR started_at <= %s)
+        AND (status <> %s OR lease_until <= %s
+             OR (lease_until IS NULL AND (started_at IS NULL OR started_at <= %s)))
     RETURNING *
 """
 
 
-def webhook_event_claim(*, event_id: int, redelivered: bool = False) -> WebhookEvent | None:
-    """Mark the event processing for this worker and return it, or return None when it is
-    finished or another worker is applying it right now.
+def webhook_event_claim(*, event_id: int) -> WebhookEvent | None:
+    """Lease the event to this worker (processing until ``lease_until``) and return it, or
+    return None when it is finished or another worker holds a live lease on it.
 
-    A ``redelivered`` message is one the broker handed out again because the worker running
-    it died (``acks_late`` + ``reject_on_worker_lost``): it takes over the event that run
-    left processing, instead of leaving it to the re-drive after the stale window. The claim
-    is one ``UPDATE … RETURNING``, so of two workers claiming at once exactly one wins, and
-    claiming costs a worker one statement."""
+    A message the broker hands out again (its worker's connection dropped, or the worker
+    died) takes over nothing while the first worker still holds the lease; once the lease
+    has run out the re-drive queues the event again. The claim is one ``UPDATE … RETURNING``,
+    so of two workers claiming at once exactly one wins, and claiming costs one statement."""
     adapt = connection.ops.adapt_datetimefield_value
     now = timezone.now()
     params = [
-        WebhookEventStatus.PROCESSING, adapt(now), event_id, *FINISHED,
-        redelivered, WebhookEventStatus.PROCESSING, adapt(_stale_before()),
+        WebhookEventStatus.PROCESSING, adapt(now), adapt(now + _lease()), event_id, *FINISHED,
+        WebhookEventStatus.PROCESSING, adapt(now), adapt(now - _lease()),
     ]  # fmt: skip
     claimed = list(WebhookEvent.objects.raw(_CLAIM_SQL, params))
     if not claimed:
@@ -82,11 +85,55 @@ def webhook_event_claim(*, event_id: int, redelivered: bool = False) -> WebhookE
     return event
 
 
-def webhook_event_finish(*, event: WebhookEvent, status: str, error: str = "") -> None:
-    """Record how applying the event ended."""
-    WebhookEvent.objects.filter(pk=event.pk).update(
-        status=status, last_error=error[:4000], finished_at=timezone.now()
+def _held_by(event: WebhookEvent) -> QuerySet[WebhookEvent]:
+    """The event's row while this claim still holds it (a later claim bumped ``attempts``)."""
+    return WebhookEvent.objects.filter(
+        pk=event.pk, status=WebhookEventStatus.PROCESSING, attempts=event.attempts
     )
+
+
+@contextmanager
+def webhook_event_lease_kept(*, event: WebhookEvent) -> Iterator[None]:
+    """Renew the event's lease every third of ``BILLING_EVENT_LEASE_SECONDS`` while the block
+    runs (a heartbeat thread), so no other worker takes over an event that is being applied.
+    Most events are applied before the first renewal, and then cost nothing."""
+    done = threading.Event()
+    period = settings.BILLING_EVENT_LEASE_SECONDS / 3
+
+    def beat() -> None:
+        try:
+            while not done.wait(period):
+                if not _held_by(event).update(lease_until=timezone.now() + _lease()):
+                    logger.warning("Stripe event %s: lease lost to another worker", event.stripe_id)
+                    return
+        except Exception:
+            logger.exception("Stripe event %s: could not renew the lease", event.stripe_id)
+        finally:
+            connection.close()  # this thread's own connection, if it opened one
+
+    heart = threading.Thread(target=beat, name=f"lease-{event.pk}", daemon=True)
+    heart.start()
+    try:
+        yield
+    finally:
+        done.set()
+        heart.join()
+
+
+def webhook_event_finish(*, event: WebhookEvent, status: str, error: str = "") -> None:
+    """Record how applying the event ended, unless another worker has taken it over since
+    (this run's lease ran out): then that worker records its own outcome."""
+    recorded = _held_by(event).update(
+        status=status, last_error=error[:4000], finished_at=timezone.now(), lease_until=None
+    )
+    if not recorded:
+        logger.warning(
+            "Stripe event %s was taken over by another worker; this run's outcome (%s) is "
+            "not recorded",
+            event.stripe_id,
+            status,
+        )
+        return
     event.status = status
     logger.info(
         "Stripe event %s (%s) %s after %s attempt(s)%s",
@@ -102,21 +149,22 @@ def webhook_event_process(
     *,
     event_id: int,
     handlers: dict[str, Callable[[WebhookEvent], None]],
-    redelivered: bool = False,
 ) -> str:
-    """Apply a stored event with its handler, once; return the status it ends in.
+    """Apply a stored event with its handler, once; return the status it ends in, "held"
+    when another worker holds its lease, or "skipped" when it was finished already.
 
     A handler's exception marks the event failed and propagates, so the task retries.
     """
-    event = webhook_event_claim(event_id=event_id, redelivered=redelivered)
+    event = webhook_event_claim(event_id=event_id)
     if event is None:
-        return "skipped"
+        return "held" if webhook_event_lease_left(event_id=event_id) else "skipped"
     handler = handlers.get(event.type)
     if handler is None:
         webhook_event_finish(event=event, status=WebhookEventStatus.IGNORED)
         return WebhookEventStatus.IGNORED
     try:
-        handler(event)
+        with webhook_event_lease_kept(event=event):
+            handler(event)
     except Exception as exc:
         webhook_event_finish(
             event=event, status=WebhookEventStatus.FAILED, error=f"{type(exc).__name__}: {exc}"
@@ -126,12 +174,26 @@ def webhook_event_process(
     return WebhookEventStatus.SUCCEEDED
 
 
+def webhook_event_lease_left(*, event_id: int) -> float:
+    """Return how many seconds the event stays leased to the worker applying it (0 if none)."""
+    lease_until = (
+        WebhookEvent.objects.filter(pk=event_id, status=WebhookEventStatus.PROCESSING)
+        .values_list("lease_until", flat=True)
+        .first()
+    )
+    if lease_until is None:
+        return 0.0
+    return max(0.0, (lease_until - timezone.now()).total_seconds())
+
+
 def webhook_events_pending_ids(*, limit: int = 1000) -> list[int]:
     """Return events that were never applied (broker down, worker killed) or are stuck."""
-    stuck = Q(status=WebhookEventStatus.PROCESSING, started_at__lt=_stale_before())
+    now = timezone.now()
+    ran_out = Q(lease_until__lte=now) | Q(lease_until__isnull=True, started_at__lt=now - _lease())
+    stuck = Q(status=WebhookEventStatus.PROCESSING) & ran_out
     waiting = Q(
         status=WebhookEventStatus.RECEIVED,
-        received_at__lt=timezone.now() - timedelta(seconds=settings.BILLING_EVENT_REDRIVE_AFTER),
+        received_at__lt=now - timedelta(seconds=settings.BILLING_EVENT_REDRIVE_AFTER),
     )
     rows = WebhookEvent.objects.filter(stuck | waiting).order_by("received_at", "pk")
     return list(rows.values_list("pk", flat=True)[:limit])

@@ -178,6 +178,12 @@ class WebhookEvent(models.Model):
     last_error = models.TextField(blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="While processing: the worker applying it holds it until then, and renews "
+        "the lease while it works; no other worker takes it over before.",
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

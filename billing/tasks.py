@@ -21,12 +21,12 @@ APPLY_MAX_RETRIES = 8
 def webhook_event_apply(self: Task, event_id: int) -> str:
     """Apply one stored Stripe event; on failure retry with back-off, then leave it failed.
 
-    A message redelivered after its worker died takes over the event that run left behind."""
-    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    A message delivered again (its worker's connection dropped, or its pool process died)
+    takes over nothing while a worker holds the event's lease: it comes back when the lease
+    ends, and then finds the event applied, or takes over the event its dead holder left. The
+    beat re-drive does the same for an event whose message was lost."""
     try:
-        return events.webhook_event_process(
-            event_id=event_id, handlers=EVENT_HANDLERS, redelivered=redelivered
-        )
+        outcome = events.webhook_event_process(event_id=event_id, handlers=EVENT_HANDLERS)
     except Exception as exc:
         if self.request.retries >= APPLY_MAX_RETRIES:
             logger.error(
@@ -36,6 +36,13 @@ def webhook_event_apply(self: Task, event_id: int) -> str:
             )
             raise
         raise self.retry(exc=exc, countdown=min(2**self.request.retries * 5, 600)) from exc
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    retries = self.request.retries
+    if outcome == "held" and (redelivered or retries) and retries < APPLY_MAX_RETRIES:
+        left = events.webhook_event_lease_left(event_id=event_id)
+        logger.info("Stripe event row %s is held by another worker; back in %.0fs", event_id, left)
+        raise self.retry(countdown=left + 1)
+    return outcome
 
 
 @shared_task

@@ -182,6 +182,13 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # filebased backend
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Masthead <hello@masthead.localhost>")
+# A mail server that stops answering fails the send within this many seconds (per operation).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+# The outbox (membership.services.outbox): a sender holds a row this long, well past
+# EMAIL_TIMEOUT; rows pending this long (their nudge lost) are queued again by beat.
+OUTBOX_SEND_LEASE_SECONDS = env_int("OUTBOX_SEND_LEASE_SECONDS", 120)
+OUTBOX_REDRIVE_AFTER = env_int("OUTBOX_REDRIVE_AFTER", 60)
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
 
 # Membership.
 TRIAL_DAYS = env_int("TRIAL_DAYS", 14)
@@ -202,7 +209,9 @@ BILLING_GRACE_DAYS = env_int("BILLING_GRACE_DAYS", 7)
 # Access runs this long past a paid period's end, so a renewal a little late never locks out.
 BILLING_RENEWAL_LEEWAY_HOURS = env_int("BILLING_RENEWAL_LEEWAY_HOURS", 2)
 BILLING_EVENT_REDRIVE_AFTER = env_int("BILLING_EVENT_REDRIVE_AFTER", 60)
-BILLING_EVENT_STALE_SECONDS = env_int("BILLING_EVENT_STALE_SECONDS", 600)
+# A worker applying an event holds it this long and renews the lease while it applies; a
+# lease that runs out (the worker died) lets the re-drive hand the event to another worker.
+BILLING_EVENT_LEASE_SECONDS = env_int("BILLING_EVENT_LEASE_SECONDS", 60)
 if not DEBUG and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
     raise ImproperlyConfigured(
         "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are not set. Masthead refuses to start "

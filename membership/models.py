@@ -292,3 +292,64 @@ class EntitlementEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent (leased to one sender)"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Given up (the mail server refused it)"
+
+
+class OutboxMessage(models.Model):
+    """One email to a reader, written once per fact in the transaction that records the fact.
+
+    The key (``kind``, ``object_ref``, ``fact``) is unique: whoever records the same fact
+    again (a redelivered task, a second worker) finds the row and sends nothing. A sender
+    leases the row (``sending`` until ``lease_until``) before talking to the mail server and
+    marks it ``sent`` after; see ``membership.services.outbox``.
+    """
+
+    kind = models.CharField(max_length=64, help_text="What the email says: trial_reminder, …")
+    object_ref = models.CharField(
+        max_length=255, help_text="What it is about: trial:12, subscription:sub_…"
+    )
+    fact = models.CharField(max_length=255, help_text="Which fact about it: ended, invoice …")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    to = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=300)
+    body = models.TextField(help_text="The plain-text part.")
+    html = models.TextField(blank=True, help_text="The HTML alternative.")
+    status = models.CharField(
+        max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "object_ref", "fact"], name="outbox_once_per_fact"
+            ),
+        ]
+        indexes = [
+            # The re-drive reads the rows not sent yet, oldest first.
+            models.Index(
+                fields=["created_at"],
+                name="outbox_unsent",
+                condition=Q(status__in=["pending", "sending"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_ref} {self.fact} ({self.status})"

@@ -1,14 +1,15 @@
 """Celery tasks for trials: they take ids, call membership's services and retry.
 
 The beat sweeps are scheduled by rows in django-celery-beat (migration 0002); every task is
-idempotent, so a duplicated or re-driven message sends nothing twice.
+idempotent, so a duplicated or re-driven message sends nothing twice: emails are outbox rows,
+one per fact (``membership.services.outbox``), sent after commit by ``outbox_message_send``.
 """
 
 import logging
-from collections.abc import Callable
 
 from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
+from kombu.exceptions import OperationalError as BrokerError
 
 from membership import services
 
@@ -31,38 +32,55 @@ def trials_close() -> int:
     return services.trials_close()
 
 
-def _each_send(task: Task, send: Callable[..., bool], trial_ids: list[int], what: str) -> None:
-    """Call ``send`` for every trial; retry, with back-off, only those the mail server refused."""
-    failed: list[int] = []
-    error: OSError | None = None
-    for trial_id in trial_ids:
-        try:
-            send(trial_id=trial_id)
-        except OSError as exc:  # smtplib.SMTPException is an OSError, as is a refused connection
-            logger.warning("Could not send %s for trial %s: %r", what, trial_id, exc)
-            failed.append(trial_id)
-            error = exc
-    if failed:
-        retries = task.request.retries
+@shared_task
+def trial_reminder_emails_send(*, trial_ids: list[int]) -> int:
+    """Record each due trial's reminder (its email goes through the outbox); return how many."""
+    return sum(services.trial_reminder_send(trial_id=trial_id) for trial_id in trial_ids)
+
+
+@shared_task
+def trial_ended_emails_send(*, trial_ids: list[int]) -> int:
+    """Record each due trial's "your trial has ended" email (sent through the outbox); return
+    how many."""
+    return sum(services.trial_ended_email_send(trial_id=trial_id) for trial_id in trial_ids)
+
+
+@shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES, acks_late=True)
+def outbox_message_send(self: Task, message_id: int) -> str:
+    """Send one outbox row, once; retry with back-off while the mail server fails (the beat
+    re-drive takes over after the last retry)."""
+    try:
+        return services.outbox_message_send(message_id=message_id)
+    except OSError as exc:  # smtplib.SMTPException is an OSError, as is a refused connection
+        retries = self.request.retries
+        if retries >= EMAIL_MAX_RETRIES:
+            logger.warning(
+                "Outbox row %s waits for the re-drive after %s tries", message_id, retries + 1
+            )
+            return "pending"
         countdown = get_exponential_backoff_interval(
             factor=EMAIL_RETRY_BASE_SECONDS,
             retries=retries,
             maximum=EMAIL_RETRY_MAX_SECONDS,
             full_jitter=True,
         )
-        logger.info(
-            "Retrying %s for trials %s in %ss (retry %s)", what, failed, countdown, retries + 1
-        )
-        raise task.retry(kwargs={"trial_ids": failed}, countdown=countdown, exc=error)
+        raise self.retry(exc=exc, countdown=countdown) from exc
 
 
-@shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES)
-def trial_reminder_emails_send(self: Task, *, trial_ids: list[int]) -> None:
-    """Send each trial's reminder email, once."""
-    _each_send(self, services.trial_reminder_send, trial_ids, "trial reminder")
-
-
-@shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES)
-def trial_ended_emails_send(self: Task, *, trial_ids: list[int]) -> None:
-    """Send each trial's "your trial has ended" email, once."""
-    _each_send(self, services.trial_ended_email_send, trial_ids, "trial-ended email")
+@shared_task
+def outbox_redrive() -> int:
+    """Queue again the outbox rows whose nudge was lost or whose sender died."""
+    message_ids = services.outbox_unsent_ids()
+    queued = 0
+    for message_id in message_ids:
+        try:
+            outbox_message_send.delay(message_id)
+        except BrokerError:
+            logger.warning(
+                "Broker unavailable; %s emails wait for the next run", len(message_ids) - queued
+            )
+            break
+        queued += 1
+    if queued:
+        logger.info("Re-queued %s outbox emails", queued)
+    return queued

@@ -9,6 +9,11 @@ from membership.services.entitlements import (
     entitlement_sync,
     reader_payment_issue_set,
 )
+from membership.services.outbox import (
+    outbox_add,
+    outbox_message_send,
+    outbox_unsent_ids,
+)
 from membership.services.trial_sweeps import (
     trial_ended_email_send,
     trial_reminder_send,
@@ -34,6 +39,9 @@ __all__ = [
     "entitlement_grant",
     "entitlement_revoke",
     "entitlement_sync",
+    "outbox_add",
+    "outbox_message_send",
+    "outbox_unsent_ids",
     "reader_payment_issue_set",
     "trial_claim",
     "trial_ended_email_send",

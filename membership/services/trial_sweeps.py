@@ -1,7 +1,8 @@
 """Trial sweeps (beat): reminders before a trial ends, closing it after.
 
-The rows are the record (``reminder_sent_at``, ``status``, ``ended_email_sent_at``); the
-broker only carries nudges, so an email task that is lost is queued again by the next sweep.
+The rows are the record (``reminder_sent_at``, ``status``, ``ended_email_sent_at``), written
+with the email's outbox row in one transaction; the broker only carries nudges, so a task
+that is lost is queued again by the next sweep, and an outbox row by the outbox re-drive.
 """
 
 import logging
@@ -25,6 +26,7 @@ from membership.models import (
     TrialKind,
     TrialStatus,
 )
+from membership.services.outbox import outbox_add
 from membership.services.trials import trial_for_update, trials_end
 
 logger = logging.getLogger(__name__)
@@ -115,8 +117,9 @@ def trials_close(*, at: datetime | None = None) -> int:
 
 @transaction.atomic
 def trial_reminder_send(*, trial_id: int) -> bool:
-    """Email the reader that their trial ends soon, unless it was sent already or is no
-    longer due; return whether it was sent now."""
+    """Record that the reader is reminded their trial ends soon, with its email in the
+    outbox (sent after commit), unless it was recorded already or is no longer due; return
+    whether it was recorded now."""
     now = timezone.now()
     trial = trial_for_update(trial_id=trial_id, trials=_reminders_due(now))
     if trial is None or trial.user is None:
@@ -127,15 +130,22 @@ def trial_reminder_send(*, trial_id: int) -> bool:
     TrialEvent.objects.create(
         trial=trial, kind=TrialEvent.Kind.REMINDED, at=now, data={"to_user": trial.user.pk}
     )
-    trial_reminder_email_build(trial=trial, to=trial.user.email, now=now).send()
-    logger.info("Sent trial reminder for trial %s to user %s", trial.pk, trial.user.pk)
+    outbox_add(
+        kind="trial_reminder",
+        object_ref=f"trial:{trial.pk}",
+        fact="reminder",
+        message=trial_reminder_email_build(trial=trial, to=trial.user.email, now=now),
+        user=trial.user,
+    )
+    logger.info("Recorded trial reminder for trial %s to user %s", trial.pk, trial.user.pk)
     return True
 
 
 @transaction.atomic
 def trial_ended_email_send(*, trial_id: int) -> bool:
-    """Email the reader that their trial has ended, with the plans on sale, unless it was
-    sent already or is no longer due; return whether it was sent now."""
+    """Record the reader's "your trial has ended" email, with the plans on sale, in the
+    outbox (sent after commit), unless it was recorded already or is no longer due; return
+    whether it was recorded now."""
     now = timezone.now()
     trial = trial_for_update(trial_id=trial_id, trials=_ended_emails_due(now))
     if trial is None or trial.user is None:
@@ -144,6 +154,12 @@ def trial_ended_email_send(*, trial_id: int) -> bool:
     trial.ended_email_sent_at = now
     trial.save(update_fields=["ended_email_sent_at"])
     plans = Plan.objects.filter(is_active=True)
-    trial_ended_email_build(trial=trial, to=trial.user.email, plans=plans).send()
-    logger.info("Sent trial-ended email for trial %s to user %s", trial.pk, trial.user.pk)
+    outbox_add(
+        kind="trial_ended",
+        object_ref=f"trial:{trial.pk}",
+        fact="ended",
+        message=trial_ended_email_build(trial=trial, to=trial.user.email, plans=plans),
+        user=trial.user,
+    )
+    logger.info("Recorded trial-ended email for trial %s to user %s", trial.pk, trial.user.pk)
     return True

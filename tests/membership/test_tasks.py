@@ -8,6 +8,7 @@ from smtplib import SMTPServerDisconnected
 from unittest import mock
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.utils import timezone
@@ -15,7 +16,7 @@ from django_celery_beat.models import PeriodicTask
 
 from config.celery import app as celery_app
 from membership import tasks
-from membership.models import Trial, TrialEvent, TrialStatus
+from membership.models import OutboxMessage, Trial, TrialEvent, TrialStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -36,13 +37,17 @@ def test_beat_rows_schedule_the_two_sweeps_by_registered_task_names():
     reminders = schedule["membership.tasks.trial_reminders_send"]
     closing = schedule["membership.tasks.trials_close"]
     assert (reminders.interval.every, reminders.interval.period) == (1, "hours")
+    outbox = schedule["membership.tasks.outbox_redrive"]
+    assert (outbox.interval.every, outbox.interval.period) == (1, "minutes")
     assert (closing.interval.every, closing.interval.period) == (5, "minutes")
     assert reminders.name.startswith("Trials: ")
-    assert {reminders.task, closing.task} <= set(celery_app.tasks)
+    assert {reminders.task, closing.task, outbox.task} <= set(celery_app.tasks)
 
 
 @pytest.mark.usefixtures("retries_inline")
-def test_a_refused_email_is_retried_alone_and_sent_once(trial_ending, caplog):
+def test_a_refused_email_is_retried_alone_and_sent_once(
+    trial_ending, caplog, django_capture_on_commit_callbacks
+):
     first, second = trial_ending(timezone.now() + DAY), trial_ending(timezone.now() + DAY)
     deliver = EmailBackend.send_messages
     failures = iter([SMTPServerDisconnected("connection lost")])
@@ -53,29 +58,47 @@ def test_a_refused_email_is_retried_alone_and_sent_once(trial_ending, caplog):
             raise failure
         return deliver(backend, messages)
 
-    with mock.patch.object(EmailBackend, "send_messages", flaky), caplog.at_level("INFO"):
+    with (
+        mock.patch.object(EmailBackend, "send_messages", flaky),
+        caplog.at_level("INFO"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         tasks.trial_reminder_emails_send.delay(trial_ids=[first.pk, second.pk])
 
     assert sorted(m.to[0] for m in mail.outbox) == sorted([first.user.email, second.user.email])
-    assert f"Retrying trial reminder for trials [{first.pk}]" in caplog.text
-    assert f"Sent trial reminder for trial {first.pk} to user {first.user.pk}" in caplog.text
+    rows = {row.object_ref: row for row in OutboxMessage.objects.all()}
+    assert (rows[f"trial:{first.pk}"].status, rows[f"trial:{first.pk}"].attempts) == ("sent", 2)
+    assert (rows[f"trial:{second.pk}"].status, rows[f"trial:{second.pk}"].attempts) == ("sent", 1)
+    assert "SMTPServerDisconnected" in rows[f"trial:{first.pk}"].last_error
+    assert "will retry" in caplog.text
+    assert f"Sent email trial_reminder for trial:{first.pk} (reminder)" in caplog.text
     assert TrialEvent.objects.filter(kind=TrialEvent.Kind.REMINDED).count() == 2
 
 
 @pytest.mark.usefixtures("retries_inline")
-def test_a_mail_server_that_stays_down_leaves_the_reminder_for_the_next_sweep(trial_ending):
+def test_a_mail_server_that_stays_down_leaves_the_email_for_the_redrive(
+    trial_ending, django_capture_on_commit_callbacks, settings
+):
     trial = trial_ending(timezone.now() + DAY)
     down = mock.patch.object(EmailBackend, "send_messages", side_effect=ConnectionRefusedError)
 
-    with down as send:
-        result = tasks.trial_reminder_emails_send.delay(trial_ids=[trial.pk])
+    with down as send, django_capture_on_commit_callbacks(execute=True):
+        tasks.trial_reminder_emails_send.delay(trial_ids=[trial.pk])
 
-    assert result.state == "FAILURE"
-    assert isinstance(result.result, ConnectionRefusedError)
-    assert send.call_count == tasks.trial_reminder_emails_send.max_retries + 1
+    assert send.call_count == tasks.outbox_message_send.max_retries + 1
+    row = OutboxMessage.objects.get()
+    assert (row.status, row.attempts, row.lease_until) == ("pending", send.call_count, None)
     trial.refresh_from_db()
-    assert trial.reminder_sent_at is None
-    assert not trial.events.filter(kind=TrialEvent.Kind.REMINDED).exists()
+    assert trial.reminder_sent_at is not None  # the fact is recorded; its email waits
+    assert mail.outbox == []
+
+    later = timezone.now() + timedelta(seconds=settings.OUTBOX_REDRIVE_AFTER + 1)
+    with time_machine.travel(later), django_capture_on_commit_callbacks(execute=True):
+        assert tasks.trial_reminders_send.delay().get() == 0  # the sweep records nothing new
+        assert tasks.outbox_redrive.delay().get() == 1  # as beat sends it every minute
+
+    assert [m.to for m in mail.outbox] == [[trial.user.email]]
+    assert OutboxMessage.objects.get().status == "sent"
 
 
 @pytest.mark.celery_worker(env={"MEMBERSHIP_BATCH_SIZE": "2"})
@@ -102,7 +125,9 @@ def test_a_real_worker_sends_reminders_and_closes_ended_trials(celery_worker_pro
     assert parts == ["multipart/alternative", "text/plain", "text/html"]
     assert Trial.objects.get(pk=ended.pk).status == TrialStatus.ENDED
     log = celery_worker_process.log()
-    assert f"Sent trial reminder for trial {ending[0].pk} to user {ending[0].user.pk}" in log
+    assert f"Recorded trial reminder for trial {ending[0].pk} to user {ending[0].user.pk}" in log
+    assert f"Sent email trial_reminder for trial:{ending[0].pk} (reminder)" in log
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
     assert "Queued 3 trial reminders" in log
     batches = re.findall(r"Task membership\.tasks\.trial_reminder_emails_send\[\S+\] received", log)
     assert len(batches) == 2  # MEMBERSHIP_BATCH_SIZE=2 in the worker

@@ -10,7 +10,15 @@ from django.core import mail
 from django.db import connection, transaction
 
 from membership import tasks
-from membership.models import EntitlementSource, Trial, TrialEvent, TrialKind, TrialStatus
+from membership.models import (
+    EntitlementSource,
+    OutboxMessage,
+    OutboxStatus,
+    Trial,
+    TrialEvent,
+    TrialKind,
+    TrialStatus,
+)
 from membership.services import trial_reminders_send, trials_close, trials_end
 from membership.services.trial_sweeps import _ended_emails_due
 from tests.factories import EntitlementFactory, PlanFactory, UserFactory
@@ -55,13 +63,17 @@ def test_reminder_goes_out_once_even_when_the_sweep_runs_twice(trial_ending, run
     ) == [NOW]
 
 
-def test_duplicated_reminder_tasks_send_one_email(trial_ending):
+def test_duplicated_reminder_tasks_send_one_email(
+    trial_ending, django_capture_on_commit_callbacks
+):
     trial = trial_ending(NOW + timedelta(days=2))
 
-    tasks.trial_reminder_emails_send.delay(trial_ids=[trial.pk])
-    tasks.trial_reminder_emails_send.delay(trial_ids=[trial.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.trial_reminder_emails_send.delay(trial_ids=[trial.pk])
+        tasks.trial_reminder_emails_send.delay(trial_ids=[trial.pk])
 
     assert len(mail.outbox) == 1
+    assert OutboxMessage.objects.get().status == OutboxStatus.SENT
 
 
 def test_reminder_waits_for_the_last_three_days_and_skips_ended_trials(

@@ -7,7 +7,8 @@
 - ``fault_worker(...)``: a real ``celery worker`` (prefork) on the app's Celery config,
   started in its own process group so it can be killed whole. With ``hold_dir`` set, every
   webhook event handler first writes a ``started.<event>.<pid>.<ns>`` marker and waits while
-  ``hold_dir/hold`` exists, then writes ``applied.<event>.<pid>.<ns>`` after it ran: a test can
+  ``hold_dir/hold`` exists, then writes ``applied.<event>.<pid>.<ns>`` after it ran and waits
+  while ``hold_dir/hold_after`` exists (the event applied, not yet marked finished): a test can
   catch a task while it runs, and count how many times each event was applied.
 
 The machine's own PostgreSQL (5432) and Redis (6379) are never touched.
@@ -200,6 +201,11 @@ class FaultWorker:
 
     def release(self) -> None:
         (self.hold_dir / "hold").unlink(missing_ok=True)
+        (self.hold_dir / "hold_after").unlink(missing_ok=True)
+
+    def hold_after(self) -> None:
+        """Make every handler wait after it applied an event, before the event is finished."""
+        (self.hold_dir / "hold_after").touch()
 
     def markers(self, kind: str, event_id: str = "") -> list[tuple[str, int]]:
         """``(event id, pid)`` of each ``started`` or ``applied`` marker."""
@@ -291,6 +297,9 @@ def _hold_handlers(hold_dir: Path) -> None:
                 time.sleep(0.05)
             handler(event)
             (hold_dir / f"applied.{event.stripe_id}.{pid}.{time.time_ns()}").touch()
+            deadline = time.monotonic() + 120
+            while (hold_dir / "hold_after").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
 
         return run
 

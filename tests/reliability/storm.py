@@ -34,7 +34,7 @@ from billing import stripe_gateway
 from billing.event_handlers import EVENT_HANDLERS
 from billing.events import webhook_event_process, webhook_event_store
 from billing.models import Customer, PlanPrices, Subscription, WebhookEvent
-from membership.models import Entitlement, EntitlementSource, Plan
+from membership.models import Entitlement, EntitlementSource, OutboxMessage, OutboxStatus, Plan
 from tests.billing.conftest import WEBHOOK_URL, stripe_signature
 from tests.factories import PlanFactory, TitleFactory
 
@@ -261,10 +261,13 @@ def storm_send(
 
 
 def storm_settled(expected_events: int) -> bool:
-    """Every event is stored and none is waiting, being applied or failed (and retrying)."""
+    """Every event is stored and none is waiting, being applied or failed (and retrying), and
+    every email they recorded has been sent."""
     if WebhookEvent.objects.count() < expected_events:
         return False
-    return not WebhookEvent.objects.exclude(status__in=["succeeded", "ignored"]).exists()
+    if WebhookEvent.objects.exclude(status__in=["succeeded", "ignored"]).exists():
+        return False
+    return not OutboxMessage.objects.exclude(status=OutboxStatus.SENT).exists()
 
 
 def mirror_state() -> dict[str, Any]:
@@ -311,7 +314,9 @@ def mirror_state() -> dict[str, Any]:
 
 
 def mirror_reset() -> None:
-    """Forget what the events did (subscriptions, their entitlements, stored events)."""
+    """Forget what the events did (subscriptions, their entitlements, stored events, the
+    emails they recorded)."""
+    OutboxMessage.objects.all().delete()
     Subscription.objects.all().delete()
     Entitlement.objects.filter(source=EntitlementSource.SUBSCRIPTION).delete()
     WebhookEvent.objects.all().delete()

@@ -162,7 +162,7 @@ def test_a_postgres_restart_mid_stream_loses_and_doubles_nothing(tmp_path: Path)
             "STRIPE_API_BASE": sandbox.url,
             "STRIPE_SECRET_KEY": STRIPE_KEY,
             "STRIPE_WEBHOOK_SECRET": SECRET,
-            "BILLING_EVENT_STALE_SECONDS": "3",
+            "BILLING_EVENT_LEASE_SECONDS": "3",
             "BILLING_EVENT_REDRIVE_AFTER": "1",
             "LOG_LEVEL": "WARNING",
         }

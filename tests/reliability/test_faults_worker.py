@@ -37,7 +37,7 @@ from tests.reliability.instances import (
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 STRIPE_KEY = "sk_test_masthead_faults"
-STALE_SECONDS = 4  # BILLING_EVENT_STALE_SECONDS of the workers here (production: 600)
+LEASE_SECONDS = 4  # BILLING_EVENT_LEASE_SECONDS of the workers here (production: 60)
 
 
 # Stripe's side ------------------------------------------------------------------------
@@ -195,7 +195,8 @@ def test_a_pool_process_killed_mid_task_runs_the_task_again_and_applies_the_even
     stripe = Stripe(sandbox)
     reader, customer_id, subscription_id = stripe.subscriber()
     (event,) = stripe.events(customer_id, "customer.subscription.created")
-    worker = workers.start()  # the production stale window (600 s): no re-drive can help
+    # No re-drive runs here: the redelivered message itself comes back once the lease ends.
+    worker = workers.start(BILLING_EVENT_LEASE_SECONDS=str(LEASE_SECONDS))
     worker.hold()
 
     assert post_event(event).status_code == 200
@@ -204,9 +205,14 @@ def test_a_pool_process_killed_mid_task_runs_the_task_again_and_applies_the_even
     assert row(event["id"]).status == "processing"
     worker.kill_pool_process(pid)
 
-    # acks_late + reject_on_worker_lost: the message goes back to the queue, a fresh pool
-    # process takes it and applies the event the killed one never finished.
-    wait_until(lambda: len(worker.markers("started", event["id"])) == 2, "the task run again")
+    # acks_late + reject_on_worker_lost: the message goes back to the queue; a fresh pool
+    # process takes it, waits out the killed one's lease (no longer renewed), and applies the
+    # event the killed one never finished.
+    wait_until(
+        lambda: len(worker.markers("started", event["id"])) == 2,
+        "the task run again",
+        LEASE_SECONDS + 30,
+    )
     worker.release()
     wait_until(lambda: row(event["id"]).status == "succeeded", "the event applied", 30)
 
@@ -225,7 +231,7 @@ def test_a_worker_killed_whole_mid_task_leaves_the_event_for_the_redrive_and_a_n
     stripe = Stripe(sandbox)
     reader, customer_id, subscription_id = stripe.subscriber()
     (event,) = stripe.events(customer_id, "customer.subscription.created")
-    first = workers.start(BILLING_EVENT_STALE_SECONDS=str(STALE_SECONDS))
+    first = workers.start(BILLING_EVENT_LEASE_SECONDS=str(LEASE_SECONDS))
     first.hold()
 
     assert post_event(event).status_code == 200
@@ -234,17 +240,17 @@ def test_a_worker_killed_whole_mid_task_leaves_the_event_for_the_redrive_and_a_n
     first.release()
     assert row(event["id"]).status == "processing"
 
-    second = workers.start(BILLING_EVENT_STALE_SECONDS=str(STALE_SECONDS))
-    # Within the stale window the re-drive leaves a processing event alone (it may be running).
+    second = workers.start(BILLING_EVENT_LEASE_SECONDS=str(LEASE_SECONDS))
+    # While its lease lasts the re-drive leaves a processing event alone (it may be running).
     webhook_events_redrive.delay()
     wait_until(lambda: redrives(second), "the first re-drive")
     assert redrives(second) == [0]
     assert row(event["id"]).status == "processing"
 
     wait_until(
-        lambda: time.time() - row(event["id"]).started_at.timestamp() > STALE_SECONDS + 0.5,
-        "the stale window to pass",
-        STALE_SECONDS + 5,
+        lambda: time.time() - row(event["id"]).lease_until.timestamp() > 0.5,
+        "the dead worker's lease to run out",
+        LEASE_SECONDS + 5,
     )
     webhook_events_redrive.delay()  # as beat sends it every minute
     wait_until(lambda: row(event["id"]).status == "succeeded", "the event applied", 30)
