@@ -73,7 +73,7 @@ class FailOpenRedisCache(RedisCache):
             )
             return fallback
         if resting_until is not None:
-            del _resting_until[self._label]
+            _resting_until.pop(self._label, None)
             logger.warning("Cache %s reachable again: rate limits count again", self._label)
         return result
 
