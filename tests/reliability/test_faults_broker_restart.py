@@ -80,7 +80,7 @@ def test_workers_holding_messages_survive_a_broker_restart_and_every_event_is_ap
 
     for worker in pair:
         wait_until(
-            lambda w=worker: w.alive() and w.log().count("Connected to redis") >= 2,  # type: ignore[misc]
+            lambda w=worker: w.alive() and w.log().count("Connected to redis") >= 2,
             "the worker reconnected",
             60,
         )
