@@ -5,6 +5,9 @@ across tasks for ``DB_CONN_MAX_AGE`` seconds (0, the default, closes it after ev
 checked before it is reused, and dropped after any task that did not succeed, since a task
 stopped by its time limit mid-query leaves a connection nothing else can tell is broken.
 Celery's own fixup would close it after every task (``CELERY_DB_REUSE_MAX`` turns that off).
+
+A Redis broker goes through ``config.broker.RedisTransport``, whose close path survives the
+broker going away (kombu's own crashes the worker then).
 """
 
 import os
@@ -12,6 +15,10 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
+
+from config.broker import redis_transport_install
+
+redis_transport_install()
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 

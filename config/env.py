@@ -51,7 +51,8 @@ def env_list(name: str, default: list[str]) -> list[str]:
 def cache_config(url: str, *, default_dir: Path) -> dict[str, Any]:
     """Turn ``CACHE_URL`` into a Django ``CACHES["default"]`` entry.
 
-    ``redis://`` / ``rediss://`` use Django's Redis backend, ``file:///path`` a file cache
+    ``redis://`` / ``rediss://`` use Django's Redis backend, failing open while the server is
+    unreachable (``config.cache``), ``file:///path`` a file cache
     shared by every local process, ``locmem://`` a per-process cache (tests only).
     An empty URL means a file cache under ``default_dir``.
     """
@@ -62,7 +63,7 @@ def cache_config(url: str, *, default_dir: Path) -> dict[str, Any]:
         }
     scheme = urlsplit(url).scheme
     if scheme in {"redis", "rediss"}:
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        return {"BACKEND": "config.cache.FailOpenRedisCache", "LOCATION": url}
     if scheme == "file":
         return {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

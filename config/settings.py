@@ -291,6 +291,12 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that loses the broker keeps trying to reconnect for as long as it is down (Celery's
+# default gives up after 100 tries, about 50 minutes, and exits). A task running at that
+# moment finishes its database work; its message cannot be acknowledged, and an event it left
+# unfinished is re-driven from its row.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Schedules live in the database (django-celery-beat) so admins can edit them; the rows
 # are created by a data migration. No beat_schedule here: beat would rewrite those rows.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
