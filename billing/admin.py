@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.models import User
 from billing import events
 from billing.models import (
     Customer,
@@ -29,12 +30,12 @@ from membership.admin.records import ReadOnlyAdmin
 from membership.models import Plan
 
 
-def member_link(user_id: int | None) -> str:
-    """Return a link to the member's admin page, or a dash."""
-    if user_id is None:
+def member_link(user: User | None) -> str:
+    """Return a link to the member's admin page, named by their email, or a dash."""
+    if user is None:
         return "-"
-    url = reverse("admin:accounts_user_change", args=[user_id])
-    return format_html('<a href="{}">member #{}</a>', url, user_id)
+    url = reverse("admin:accounts_user_change", args=[user.pk])
+    return format_html('<a href="{}">{}</a>', url, user.email)
 
 
 def plan_push_queue(*, plan_ids: list[int]) -> None:
@@ -128,13 +129,14 @@ admin.site.register(Plan, BillingPlanAdmin)
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyAdmin):
     list_display = ("stripe_id", "member", "created_at")
+    list_select_related = ("user",)
     search_fields = ("stripe_id", "user__email")
     fields = ("stripe_id", "member", "created_at")
     readonly_fields = ("member",)
 
     @admin.display(description="member")
     def member(self, obj: Customer) -> str:
-        return member_link(obj.user_id)
+        return member_link(obj.user)
 
 
 @admin.register(Subscription)
@@ -150,7 +152,7 @@ class SubscriptionAdmin(ReadOnlyAdmin):
         "payment_trouble",
     )
     list_filter = ("status", "interval", "plan")
-    list_select_related = ("plan",)
+    list_select_related = ("plan", "user")
     search_fields = ("stripe_id", "customer_stripe_id", "user__email")
     date_hierarchy = "current_period_end"
     fields = (
@@ -170,7 +172,7 @@ class SubscriptionAdmin(ReadOnlyAdmin):
 
     @admin.display(description="member")
     def member(self, obj: Subscription) -> str:
-        return member_link(obj.user_id)
+        return member_link(obj.user)
 
     @admin.display(description="payment trouble")
     def payment_trouble(self, obj: Subscription) -> str:
@@ -209,13 +211,13 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Replay selected (failed) events", permissions=["replay"])
     def replay_selected(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
-        failed = list(
-            queryset.filter(status=WebhookEventStatus.FAILED).values_list("pk", flat=True)
-        )
+        selected = list(queryset.values_list("pk", "status"))
+        failed = [pk for pk, status in selected if status == WebhookEventStatus.FAILED]
         replayed = events.webhook_events_replay(event_ids=failed)
         for event_id in failed:
             transaction.on_commit(partial(webhook_event_apply.delay, event_id), robust=True)
-        skipped = queryset.count() - len(failed)
+        # Counted before the replay: a list filtered on "failed" no longer holds them after.
+        skipped = len(selected) - len(failed)
         note = f"; {skipped} not failed, left as they were" if skipped else ""
         self.message_user(request, f"Replaying {replayed} event(s){note}.", messages.SUCCESS)
 
