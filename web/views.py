@@ -31,6 +31,7 @@ from membership.selectors import (
 )
 from membership.services import trial_start
 from web.jsonld import news_article_ld
+from web.seo import site_url
 
 View = Callable[..., HttpResponse]
 
@@ -84,6 +85,13 @@ def home_page(request: HttpRequest) -> HttpResponse:
 
 @reader_page
 @require_GET
+def title_list_page(request: HttpRequest) -> HttpResponse:
+    """List every title in the catalogue."""
+    return render(request, "web/titles.html", {"titles": title_list()})
+
+
+@reader_page
+@require_GET
 def title_page(request: HttpRequest, slug: str) -> HttpResponse:
     """List one title's articles, newest first, a page at a time."""
     title = title_get(slug=slug)
@@ -110,7 +118,7 @@ def article_page(request: HttpRequest, pk: int) -> HttpResponse:
         "plans": plan_list(),
         "next_query": _next_query(request.path),
         "ld": news_article_ld(
-            article=article, url=request.build_absolute_uri(), granted=decision.granted
+            article=article, url=site_url(article.get_absolute_url()), granted=decision.granted
         ),
     }
     return render(request, "web/article.html", context)

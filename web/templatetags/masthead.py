@@ -1,4 +1,4 @@
-"""Template helpers for the reader's pages: prices and JSON-LD."""
+"""Template helpers for the reader's pages: prices, JSON-LD and absolute addresses."""
 
 import json
 from typing import Any
@@ -6,6 +6,8 @@ from typing import Any
 from django import template
 from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
+
+from web.seo import site_url as _site_url
 
 register = template.Library()
 
@@ -33,3 +35,9 @@ def ld_json(data: Any) -> SafeString:
 def trial_days() -> int:
     """Return the length of the free trial in days."""
     return int(settings.TRIAL_DAYS)
+
+
+@register.simple_tag
+def site_url(path: str) -> str:
+    """Return the absolute address of ``path`` from ``SITE_URL`` (never the request's Host)."""
+    return _site_url(path)
