@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
+from billing.checkout import checkout_trial_ends
 from billing.selectors import billing_account_exists, subscription_summary_get
 from config.api import mark_reader_specific
 from config.errors import ApplicationError
@@ -61,6 +62,17 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
     return target if allowed else fallback
+
+
+def _plans_on_sale(request: HttpRequest) -> list[Any]:
+    """Return the plans on sale, each with ``trial_until``: when the free trial Checkout
+    would start for this reader ends, or None when they would pay at once."""
+    plans: list[Any] = list(plan_list())
+    user = request.user if isinstance(request.user, User) else None
+    trial_ends = checkout_trial_ends(user=user, plans=plans)
+    for plan in plans:
+        plan.trial_until = trial_ends[plan.pk]
+    return plans
 
 
 def _trial_summary(request: HttpRequest) -> Any:
@@ -115,7 +127,7 @@ def article_page(request: HttpRequest, pk: int) -> HttpResponse:
             f"web/paywall/{decision.reason}.html",
             "web/paywall/subscribe.html",
         ],
-        "plans": plan_list(),
+        "plans": _plans_on_sale(request),
         "next_query": _next_query(request.path),
         "ld": news_article_ld(
             article=article, url=site_url(article.get_absolute_url()), granted=decision.granted
@@ -130,7 +142,7 @@ def pricing_page(request: HttpRequest) -> HttpResponse:
     """Show the plans on sale, monthly or yearly (``?period=``), and what each covers."""
     period = request.GET.get("period")
     context = {
-        "plans": plan_list(),
+        "plans": _plans_on_sale(request),
         "period": period if period in PERIODS else PERIODS[0],
         "next_query": _next_query(request.get_full_path()),
     }
