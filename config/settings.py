@@ -139,6 +139,9 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+# Account emails (templates/account/email/) are in Masthead's voice, text and HTML; the
+# subject names Masthead, not the host the request came in on.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Masthead: "
 # The web sign-in form says how long a locked-out reader waits (from login_failed below).
 ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
 ACCOUNT_RATE_LIMITS = {
