@@ -26,7 +26,7 @@ from billing.models import (
 from billing.plans import plan_prices_mark_pending
 from billing.tasks import plan_push, webhook_event_apply
 from membership.admin.catalogue import PlanAdmin, money_format
-from membership.admin.records import ReadOnlyAdmin
+from membership.admin.records import ReadOnlyAdmin, short_date
 from membership.models import Plan
 
 
@@ -141,16 +141,7 @@ class CustomerAdmin(ReadOnlyAdmin):
 
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyAdmin):
-    list_display = (
-        "stripe_id",
-        "member",
-        "plan",
-        "interval",
-        "status",
-        "current_period_end",
-        "cancel_at",
-        "payment_trouble",
-    )
+    list_display = ("stripe_id", "member", "plan_interval", "status", "period", "failing_since")
     list_filter = ("status", "interval", "plan")
     list_select_related = ("plan", "user")
     search_fields = ("stripe_id", "customer_stripe_id", "user__email")
@@ -173,6 +164,22 @@ class SubscriptionAdmin(ReadOnlyAdmin):
     @admin.display(description="member")
     def member(self, obj: Subscription) -> str:
         return member_link(obj.user)
+
+    @admin.display(description="plan", ordering="plan__name")
+    def plan_interval(self, obj: Subscription) -> str:
+        name = obj.plan.name if obj.plan else "-"
+        return f"{name}, {obj.interval}ly" if obj.interval else name
+
+    @admin.display(description="renews or ends", ordering="current_period_end")
+    def period(self, obj: Subscription) -> str:
+        if obj.cancel_at is not None:
+            return f"ends {short_date(obj.cancel_at)}"
+        verb = "ends" if obj.cancel_at_period_end else "renews"
+        return f"{verb} {short_date(obj.current_period_end)}"
+
+    @admin.display(description="failing since", ordering="payment_failed_at")
+    def failing_since(self, obj: Subscription) -> str:
+        return short_date(obj.payment_failed_at)
 
     @admin.display(description="payment trouble")
     def payment_trouble(self, obj: Subscription) -> str:

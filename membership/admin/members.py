@@ -20,7 +20,13 @@ from django.utils.html import format_html
 from accounts.admin import UserAdmin
 from accounts.models import User
 from config.errors import ApplicationError
-from membership.admin.records import ReadOnlyInline, entitlement_coverage, request_actor
+from membership.admin.records import (
+    ReadOnlyInline,
+    entitlement_coverage,
+    entitlement_coverage_short,
+    request_actor,
+    short_date,
+)
 from membership.forms import AccessExplainForm, CompGrantForm, EntitlementRevokeForm
 from membership.models import Entitlement, Trial
 from membership.selectors import access_explain
@@ -88,7 +94,7 @@ admin.site.unregister(User)
 class MemberAdmin(UserAdmin):
     change_form_template = "admin/membership/member_change_form.html"
     inlines = (TrialInline, EntitlementInline)
-    list_display: Any = ("email", "full_name", "can_read_now", "trial_used_at", "date_joined")
+    list_display: Any = ("email", "can_read_now", "trial_used", "joined", "is_staff")
 
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
@@ -108,9 +114,17 @@ class MemberAdmin(UserAdmin):
         if not live:
             return "no"
         return "; ".join(
-            f"{e.get_source_display()}: {entitlement_coverage(e)} until {e.ends_at:%Y-%m-%d}"
+            f"{e.get_source_display()}, {entitlement_coverage_short(e)}, to {short_date(e.ends_at)}"
             for e in live
         )
+
+    @admin.display(description="trial used", ordering="trial_used_at")
+    def trial_used(self, obj: User) -> str:
+        return short_date(obj.trial_used_at)
+
+    @admin.display(description="joined", ordering="date_joined")
+    def joined(self, obj: User) -> str:
+        return short_date(obj.date_joined)
 
     actions = ("delete_members",)
 

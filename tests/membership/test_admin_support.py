@@ -59,7 +59,7 @@ def test_the_member_list_says_who_can_read_now_and_with_what(
         for row in response.content.decode().split("<tr")[1:]
         if "field-can_read_now" in row
     }
-    assert "Free trial: every title until" in rows["trialling@example.com"]
+    assert "Free trial, every title, to " in rows["trialling@example.com"]
     assert 'field-can_read_now">no<' in rows["nothing@example.com"]
     assert 'field-can_read_now">no<' in rows["lapsed@example.com"]
 
