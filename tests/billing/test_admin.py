@@ -140,7 +140,7 @@ def test_the_billing_admin_pages_answer(editor_client: Client) -> None:
     pages = {
         reverse("admin:billing_customer_changelist") + "?q=cus_admin": member,
         reverse("admin:billing_customer_change", args=[customer.pk]): member,
-        reverse("admin:billing_subscription_changelist") + "?status=past_due": "failing since",
+        reverse("admin:billing_subscription_changelist") + "?status=past_due": "Failing since",
         reverse("admin:billing_subscription_change", args=[subscription.pk]): member,
         reverse("admin:billing_webhookevent_changelist") + "?type=invoice.paid&q=evt_": "evt_admin",
         reverse("admin:billing_webhookevent_change", args=[event.pk]): "&quot;in_1&quot;",
