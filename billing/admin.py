@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.models import User
 from billing import events
 from billing.models import (
     Customer,
@@ -25,16 +26,16 @@ from billing.models import (
 from billing.plans import plan_prices_mark_pending
 from billing.tasks import plan_push, webhook_event_apply
 from membership.admin.catalogue import PlanAdmin, money_format
-from membership.admin.records import ReadOnlyAdmin
+from membership.admin.records import ReadOnlyAdmin, short_date
 from membership.models import Plan
 
 
-def member_link(user_id: int | None) -> str:
-    """Return a link to the member's admin page, or a dash."""
-    if user_id is None:
+def member_link(user: User | None) -> str:
+    """Return a link to the member's admin page, named by their email, or a dash."""
+    if user is None:
         return "-"
-    url = reverse("admin:accounts_user_change", args=[user_id])
-    return format_html('<a href="{}">member #{}</a>', url, user_id)
+    url = reverse("admin:accounts_user_change", args=[user.pk])
+    return format_html('<a href="{}">{}</a>', url, user.email)
 
 
 def plan_push_queue(*, plan_ids: list[int]) -> None:
@@ -128,29 +129,21 @@ admin.site.register(Plan, BillingPlanAdmin)
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyAdmin):
     list_display = ("stripe_id", "member", "created_at")
+    list_select_related = ("user",)
     search_fields = ("stripe_id", "user__email")
     fields = ("stripe_id", "member", "created_at")
     readonly_fields = ("member",)
 
     @admin.display(description="member")
     def member(self, obj: Customer) -> str:
-        return member_link(obj.user_id)
+        return member_link(obj.user)
 
 
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyAdmin):
-    list_display = (
-        "stripe_id",
-        "member",
-        "plan",
-        "interval",
-        "status",
-        "current_period_end",
-        "cancel_at",
-        "payment_trouble",
-    )
+    list_display = ("stripe_id", "member", "plan_interval", "status", "period", "failing_since")
     list_filter = ("status", "interval", "plan")
-    list_select_related = ("plan",)
+    list_select_related = ("plan", "user")
     search_fields = ("stripe_id", "customer_stripe_id", "user__email")
     date_hierarchy = "current_period_end"
     fields = (
@@ -170,7 +163,23 @@ class SubscriptionAdmin(ReadOnlyAdmin):
 
     @admin.display(description="member")
     def member(self, obj: Subscription) -> str:
-        return member_link(obj.user_id)
+        return member_link(obj.user)
+
+    @admin.display(description="plan", ordering="plan__name")
+    def plan_interval(self, obj: Subscription) -> str:
+        name = obj.plan.name if obj.plan else "-"
+        return f"{name}, {obj.interval}ly" if obj.interval else name
+
+    @admin.display(description="renews or ends", ordering="current_period_end")
+    def period(self, obj: Subscription) -> str:
+        if obj.cancel_at is not None:
+            return f"ends {short_date(obj.cancel_at)}"
+        verb = "ends" if obj.cancel_at_period_end else "renews"
+        return f"{verb} {short_date(obj.current_period_end)}"
+
+    @admin.display(description="failing since", ordering="payment_failed_at")
+    def failing_since(self, obj: Subscription) -> str:
+        return short_date(obj.payment_failed_at)
 
     @admin.display(description="payment trouble")
     def payment_trouble(self, obj: Subscription) -> str:
@@ -209,13 +218,13 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Replay selected (failed) events", permissions=["replay"])
     def replay_selected(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
-        failed = list(
-            queryset.filter(status=WebhookEventStatus.FAILED).values_list("pk", flat=True)
-        )
+        selected = list(queryset.values_list("pk", "status"))
+        failed = [pk for pk, status in selected if status == WebhookEventStatus.FAILED]
         replayed = events.webhook_events_replay(event_ids=failed)
         for event_id in failed:
             transaction.on_commit(partial(webhook_event_apply.delay, event_id), robust=True)
-        skipped = queryset.count() - len(failed)
+        # Counted before the replay: a list filtered on "failed" no longer holds them after.
+        skipped = len(selected) - len(failed)
         note = f"; {skipped} not failed, left as they were" if skipped else ""
         self.message_user(request, f"Replaying {replayed} event(s){note}.", messages.SUCCESS)
 

@@ -5,6 +5,7 @@ writes they lead to happen in ``billing.services`` once Stripe has answered.
 """
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
@@ -64,12 +65,26 @@ def checkout_trial_end(*, user: User, plan: Plan, now: datetime) -> datetime | N
     Never trialled: the plan's trial days. Inside a cardless trial with at least 48 hours
     left: the trial's own end. Anyone else (lapsed, trial nearly over) pays now.
     """
-    if user.trial_used_at is None:
-        return now + timedelta(days=plan.trial_days) if plan.trial_days else None
-    trial = trial_summary_get(user=user, at=now)
-    if trial is None or trial.status != TrialStatus.ACTIVE:
-        return None
-    return trial.ends_at if trial.ends_at - now >= TRIAL_END_MINIMUM else None
+    return checkout_trial_ends(user=user, plans=[plan], now=now)[plan.pk]
+
+
+def checkout_trial_ends(
+    *, user: User | None, plans: Iterable[Plan], now: datetime | None = None
+) -> dict[int, datetime | None]:
+    """Return, for each plan's id, when the card trial a Checkout opened now would end (as
+    ``checkout_trial_end`` decides), or None when the reader would pay at once. An anonymous
+    reader is answered as one who never had a trial."""
+    moment = now or timezone.now()
+    if user is None or user.trial_used_at is None:
+        return {
+            plan.pk: moment + timedelta(days=plan.trial_days) if plan.trial_days else None
+            for plan in plans
+        }
+    trial = trial_summary_get(user=user, at=moment)
+    running = trial is not None and trial.status == TrialStatus.ACTIVE
+    ends_at = trial.ends_at if running and trial else None
+    due = ends_at if ends_at and ends_at - moment >= TRIAL_END_MINIMUM else None
+    return {plan.pk: due for plan in plans}
 
 
 def _page_url(base_url: str, name: str, query: dict[str, str]) -> str:

@@ -8,6 +8,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from billing.webhooks import stripe_webhook
 from config.api import api_not_found
 
+admin.site.site_header = "Masthead admin"
+admin.site.site_title = "Masthead admin"
+admin.site.index_title = "Members, titles and billing"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

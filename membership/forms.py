@@ -1,4 +1,5 @@
-"""Admin forms: plans priced in pounds, complimentary access granted and revoked."""
+"""Admin forms: plans priced in pounds, complimentary access granted and revoked, and the
+article or title whose access a member of staff wants explained."""
 
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -8,7 +9,7 @@ from django import forms
 from django.contrib.admin.widgets import AdminDateWidget, FilteredSelectMultiple
 from django.utils import timezone
 
-from membership.models import Plan, Title
+from membership.models import Article, Plan, Title
 
 
 class PriceField(forms.DecimalField):
@@ -119,3 +120,36 @@ class EntitlementRevokeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Optional: why access ends (kept in the entitlement's history).",
     )
+
+
+class AccessExplainForm(forms.Form):
+    """The article, or the title, whose access to explain for a member."""
+
+    article = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**53,
+        label="Article number",
+        help_text="The number in the article's address: /articles/<number>/.",
+    )
+    title = forms.ModelChoiceField(
+        queryset=Title.objects.order_by("name"),
+        required=False,
+        empty_label="(or choose a title)",
+        help_text="Any premium article of this title.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        article_id, title = data.get("article"), data.get("title")
+        if self.errors:
+            return data
+        if (article_id is None) == (title is None):
+            raise forms.ValidationError("Give an article number or choose a title, not both.")
+        if article_id is not None:
+            article = Article.objects.select_related("title").filter(pk=article_id).first()
+            if article is None:
+                self.add_error("article", "There is no article with this number.")
+            data["article"] = article
+        return data

@@ -11,6 +11,7 @@ from membership.api import (
     TitleListApi,
     TrialStartApi,
 )
+from membership.support_api import AccessExplainApi
 
 
 class RowIdConverter:
@@ -36,4 +37,5 @@ urlpatterns = [
     path("plans/", PlanListApi.as_view(), name="plan-list"),
     path("me/", MeApi.as_view(), name="me"),
     path("me/trial/", TrialStartApi.as_view(), name="me-trial"),
+    path("support/access/", AccessExplainApi.as_view(), name="support-access"),
 ]

@@ -8,7 +8,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlencode
 
-from . import invoicing, lifecycle, webhooks
+from . import invoicing, lifecycle, payments, webhooks
 from .errors import StripeError
 
 if TYPE_CHECKING:
@@ -198,8 +198,11 @@ def portal_page(
         subs = portal.customer_subscriptions(sb, bps["customer"])
         prices = portal.switchable_prices(sb, conf)
         customer = sb.load(bps["customer"], "customer")
-        pm_id = customer["invoice_settings"]["default_payment_method"]
-        pm = sb.store.get(pm_id) if pm_id else None
+        # As Stripe's portal does: the customer's default card, else the card a subscription
+        # charges (Checkout sets the subscription's, not the customer's).
+        pm = payments.default_pm(sb, None, customer) or next(
+            (found for s in subs if (found := payments.default_pm(sb, s, customer))), None
+        )
         blocks = [_subscription_block(sb, s, prices) for s in subs]
     note = ""
     if message:

@@ -1,13 +1,16 @@
 """The reader's pages, at the root of the site."""
 
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
 from membership.urls import RowIdConverter  # noqa: F401  (registers the row_id converter)
 from web import billing_views, views
+from web.seo import SITEMAPS, favicon, robots_txt
 
 app_name = "web"
 urlpatterns = [
     path("", views.home_page, name="home"),
+    path("titles/", views.title_list_page, name="title-list"),
     path("titles/<slug:slug>/", views.title_page, name="title"),
     path("articles/<row_id:pk>/", views.article_page, name="article"),
     path("pricing/", views.pricing_page, name="pricing"),
@@ -17,4 +20,7 @@ urlpatterns = [
     path("billing/manage/", billing_views.billing_manage_submit, name="manage-billing"),
     path("billing/welcome/", billing_views.checkout_success_page, name="checkout-success"),
     path("billing/cancelled/", billing_views.checkout_cancel_page, name="checkout-cancel"),
+    path("robots.txt", robots_txt, name="robots-txt"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("favicon.ico", favicon, name="favicon"),
 ]

@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
+from billing.checkout import checkout_trial_ends
 from billing.selectors import billing_account_exists, subscription_summary_get
 from config.api import mark_reader_specific
 from config.errors import ApplicationError
@@ -31,6 +32,7 @@ from membership.selectors import (
 )
 from membership.services import trial_start
 from web.jsonld import news_article_ld
+from web.seo import site_url
 
 View = Callable[..., HttpResponse]
 
@@ -62,6 +64,17 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
     return target if allowed else fallback
 
 
+def _plans_on_sale(request: HttpRequest) -> list[Any]:
+    """Return the plans on sale, each with ``trial_until``: when the free trial Checkout
+    would start for this reader ends, or None when they would pay at once."""
+    plans: list[Any] = list(plan_list())
+    user = request.user if isinstance(request.user, User) else None
+    trial_ends = checkout_trial_ends(user=user, plans=plans)
+    for plan in plans:
+        plan.trial_until = trial_ends[plan.pk]
+    return plans
+
+
 def _trial_summary(request: HttpRequest) -> Any:
     user = request.user
     if isinstance(user, User) and user.trial_used_at is not None:
@@ -80,6 +93,13 @@ def home_page(request: HttpRequest) -> HttpResponse:
         "next_query": _next_query(request.path),
     }
     return render(request, "web/home.html", context)
+
+
+@reader_page
+@require_GET
+def title_list_page(request: HttpRequest) -> HttpResponse:
+    """List every title in the catalogue."""
+    return render(request, "web/titles.html", {"titles": title_list()})
 
 
 @reader_page
@@ -107,10 +127,10 @@ def article_page(request: HttpRequest, pk: int) -> HttpResponse:
             f"web/paywall/{decision.reason}.html",
             "web/paywall/subscribe.html",
         ],
-        "plans": plan_list(),
+        "plans": _plans_on_sale(request),
         "next_query": _next_query(request.path),
         "ld": news_article_ld(
-            article=article, url=request.build_absolute_uri(), granted=decision.granted
+            article=article, url=site_url(article.get_absolute_url()), granted=decision.granted
         ),
     }
     return render(request, "web/article.html", context)
@@ -122,7 +142,7 @@ def pricing_page(request: HttpRequest) -> HttpResponse:
     """Show the plans on sale, monthly or yearly (``?period=``), and what each covers."""
     period = request.GET.get("period")
     context = {
-        "plans": plan_list(),
+        "plans": _plans_on_sale(request),
         "period": period if period in PERIODS else PERIODS[0],
         "next_query": _next_query(request.get_full_path()),
     }

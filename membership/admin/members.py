@@ -1,13 +1,15 @@
-"""The member page: their trial and entitlements, and complimentary access granted and
-revoked through membership's services. Replaces accounts' User admin, which cannot
-import membership."""
+"""The member page: their trial and entitlements, complimentary access granted and revoked
+through membership's services, and why the paywall lets them read an article or not.
+Replaces accounts' User admin, which cannot import membership."""
 
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db import models
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -18,9 +20,16 @@ from django.utils.html import format_html
 from accounts.admin import UserAdmin
 from accounts.models import User
 from config.errors import ApplicationError
-from membership.admin.records import ReadOnlyInline, entitlement_coverage, request_actor
-from membership.forms import CompGrantForm, EntitlementRevokeForm
+from membership.admin.records import (
+    ReadOnlyInline,
+    entitlement_coverage,
+    entitlement_coverage_short,
+    request_actor,
+    short_date,
+)
+from membership.forms import AccessExplainForm, CompGrantForm, EntitlementRevokeForm
 from membership.models import Entitlement, Trial
+from membership.selectors import access_explain
 from membership.services import comp_grant, entitlement_revoke
 
 
@@ -61,6 +70,23 @@ class EntitlementInline(ReadOnlyInline):
         return format_html('<a class="deletelink" href="{}">Revoke</a>', url)
 
 
+ERASURE_REFUSAL = (
+    "Not deleted: {members} had a free trial or access, and such a member is removed only "
+    "through the privacy flow (data export and erasure), which keeps the one-trial-per-person "
+    "record. Until it arrives, untick \u201cActive\u201d to close the account."
+)
+
+
+def members_with_history(members: QuerySet[User]) -> list[str]:
+    """Return the emails of the members who have had a trial or any entitlement."""
+    return list(
+        members.filter(models.Q(trial__isnull=False) | models.Q(entitlements__isnull=False))
+        .distinct()
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
+
+
 admin.site.unregister(User)
 
 
@@ -68,6 +94,67 @@ admin.site.unregister(User)
 class MemberAdmin(UserAdmin):
     change_form_template = "admin/membership/member_change_form.html"
     inlines = (TrialInline, EntitlementInline)
+    list_display: Any = ("email", "can_read_now", "trial_used", "joined", "is_staff")
+
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        live = Entitlement.objects.live().prefetch_related("titles").order_by("ends_at")
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("entitlements", queryset=live, to_attr="live_entitlements"))
+        )
+
+    @admin.display(description="can read now")
+    def can_read_now(self, obj: Any) -> str:
+        """Say which live entitlements open premium articles to the member, or 'no'."""
+        live = getattr(obj, "live_entitlements", None)
+        if live is None:
+            live = list(Entitlement.objects.live().filter(user=obj).prefetch_related("titles"))
+        if not live:
+            return "no"
+        return "; ".join(
+            f"{e.get_source_display()}, {entitlement_coverage_short(e)}, to {short_date(e.ends_at)}"
+            for e in live
+        )
+
+    @admin.display(description="trial used", ordering="trial_used_at")
+    def trial_used(self, obj: User) -> str:
+        return short_date(obj.trial_used_at)
+
+    @admin.display(description="joined", ordering="date_joined")
+    def joined(self, obj: User) -> str:
+        return short_date(obj.date_joined)
+
+    actions = ("delete_members",)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="Delete selected members", permissions=["delete"])
+    def delete_members(self, request: HttpRequest, queryset: QuerySet[User]) -> Any:
+        """Delete the selected members, unless one of them must go through the privacy flow."""
+        refused = members_with_history(queryset)
+        if refused:
+            self.message_user(
+                request, ERASURE_REFUSAL.format(members=", ".join(refused)), messages.ERROR
+            )
+            return None
+        return delete_selected(self, request, queryset)
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """Refuse, saying why, to delete a member who had a trial or access."""
+        member = self.get_object(request, unquote(object_id))
+        if member is not None and self.has_delete_permission(request, member):
+            refused = members_with_history(User.objects.filter(pk=member.pk))
+            if refused:
+                messages.error(request, ERASURE_REFUSAL.format(members=refused[0]))
+                return redirect("admin:accounts_user_change", member.pk)
+        return super().delete_view(request, object_id, extra_context)
 
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
@@ -76,6 +163,11 @@ class MemberAdmin(UserAdmin):
                 "<path:object_id>/comp/",
                 wrap(self.comp_grant_view),
                 name="accounts_user_comp_grant",
+            ),
+            path(
+                "<path:object_id>/access/",
+                wrap(self.access_explain_view),
+                name="accounts_user_access_explain",
             ),
             path(
                 "<path:object_id>/entitlements/<int:entitlement_id>/revoke/",
@@ -153,4 +245,29 @@ class MemberAdmin(UserAdmin):
             entitlement=entitlement,
             coverage=entitlement_coverage(entitlement),
             form=form,
+        )
+
+    def access_explain_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Show the paywall's decision for the member on the chosen article or title, with
+        the entitlements it considered and the events that led there."""
+        member = self.get_object(request, unquote(object_id))
+        if member is None:
+            raise Http404("No such member.")
+        if not self.has_view_permission(request, member):
+            raise PermissionDenied
+        form = AccessExplainForm(request.GET if request.GET else None)
+        explanation = None
+        if form.is_valid():
+            explanation = access_explain(
+                reader=member,
+                article=form.cleaned_data["article"],
+                title=form.cleaned_data["title"],
+            )
+        return self._render(
+            request,
+            "access_explain.html",
+            title=f"Explain access for {member}",
+            member=member,
+            form=form,
+            explanation=explanation,
         )

@@ -3,6 +3,7 @@
 Only membership's services write these rows; the one action here calls one.
 """
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
@@ -52,6 +53,24 @@ def entitlement_coverage(entitlement: Entitlement) -> str:
     return ", ".join(title.name for title in entitlement.titles.all())
 
 
+def entitlement_coverage_short(entitlement: Entitlement) -> str:
+    """Return 'every title', the one title covered, or how many, for a list column."""
+    if entitlement.all_titles:
+        return "every title"
+    titles = list(entitlement.titles.all())
+    return titles[0].name if len(titles) == 1 else f"{len(titles)} titles"
+
+
+def short_date(moment: datetime | None) -> str:
+    """Return a moment as a short local date for a list column ('3 Dec 2026'), or '-'."""
+    return "-" if moment is None else f"{timezone.localtime(moment):%-d %b %Y}"
+
+
+def window(starts_at: datetime, ends_at: datetime) -> str:
+    """Return a window of access as two short dates."""
+    return f"{short_date(starts_at)} → {short_date(ends_at)}"
+
+
 class TrialEventInline(ReadOnlyInline):
     model = TrialEvent
     fields = ("kind", "at", "data")
@@ -59,12 +78,20 @@ class TrialEventInline(ReadOnlyInline):
 
 @admin.register(Trial)
 class TrialAdmin(ReadOnlyAdmin):
-    list_display = ("id", "user", "kind", "status", "started_at", "ends_at", "ended_at")
+    list_display = ("id", "user", "kind", "status", "trial_window", "ended")
     list_filter = ("status", "kind")
     list_select_related = ("user",)
     search_fields = ("user__email",)
     date_hierarchy = "started_at"
     inlines = (TrialEventInline,)
+
+    @admin.display(description="window", ordering="started_at")
+    def trial_window(self, obj: Trial) -> str:
+        return window(obj.started_at, obj.ends_at)
+
+    @admin.display(description="ended", ordering="ended_at")
+    def ended(self, obj: Trial) -> str:
+        return short_date(obj.ended_at)
 
 
 class LiveFilter(admin.SimpleListFilter):
@@ -92,7 +119,7 @@ class EntitlementEventInline(ReadOnlyInline):
 
 @admin.register(Entitlement)
 class EntitlementAdmin(ReadOnlyAdmin):
-    list_display = ("id", "user", "source", "coverage", "starts_at", "ends_at", "live")
+    list_display = ("id", "user", "source", "coverage", "access_window", "live")
     list_filter = ("source", LiveFilter, "all_titles")
     list_select_related = ("user",)
     search_fields = ("user__email", "reference", "note")
@@ -105,7 +132,11 @@ class EntitlementAdmin(ReadOnlyAdmin):
 
     @admin.display(description="titles")
     def coverage(self, obj: Entitlement) -> str:
-        return entitlement_coverage(obj)
+        return entitlement_coverage_short(obj)
+
+    @admin.display(description="window", ordering="starts_at")
+    def access_window(self, obj: Entitlement) -> str:
+        return window(obj.starts_at, obj.ends_at)
 
     @admin.display(description="live now", boolean=True)
     def live(self, obj: Entitlement) -> bool:

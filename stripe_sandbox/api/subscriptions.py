@@ -193,6 +193,9 @@ def subscription_update(sb: Sandbox, p: dict[str, Any], sub_id: str) -> dict[str
         )
         lifecycle.after_payment(sb, sub, invoice_now, result, now)
     if end_trial_now:
+        # As Stripe does: ending a trial early moves the billing cycle anchor to now, so
+        # the first paid period (and every renewal) runs from this moment.
+        sub["billing_cycle_anchor"] = now
         lifecycle.start_period(sb, sub, now, from_trial=True)
     return sub
 

@@ -140,7 +140,7 @@ def test_the_billing_admin_pages_answer(editor_client: Client) -> None:
     pages = {
         reverse("admin:billing_customer_changelist") + "?q=cus_admin": member,
         reverse("admin:billing_customer_change", args=[customer.pk]): member,
-        reverse("admin:billing_subscription_changelist") + "?status=past_due": "payment failing",
+        reverse("admin:billing_subscription_changelist") + "?status=past_due": "Failing since",
         reverse("admin:billing_subscription_change", args=[subscription.pk]): member,
         reverse("admin:billing_webhookevent_changelist") + "?type=invoice.paid&q=evt_": "evt_admin",
         reverse("admin:billing_webhookevent_change", args=[event.pk]): "&quot;in_1&quot;",
@@ -188,3 +188,46 @@ def test_replaying_a_failed_event_applies_it_again(
     assert (failed.status, failed.attempts, failed.last_error) == ("succeeded", 10, "")
     assert not Customer.objects.filter(stripe_id="cus_gone").exists()
     assert (done.status, done.attempts) == ("succeeded", 1)
+
+
+def test_replaying_from_the_failed_filter_counts_what_was_selected(
+    editor_client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    failed = WebhookEvent.objects.create(
+        stripe_id="evt_failed_filtered",
+        type="customer.deleted",
+        payload=event_payload("evt_failed_filtered", "customer.deleted", {"id": "cus_none"}),
+        status=WebhookEventStatus.FAILED,
+        attempts=3,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = editor_client.post(
+            reverse("admin:billing_webhookevent_changelist") + "?status__exact=failed",
+            {"action": "replay_selected", "_selected_action": [failed.pk]},
+            follow=True,
+        )
+
+    page = response.content.decode()
+    assert "Replaying 1 event(s)." in page
+    assert "not failed" not in page
+
+
+def test_customers_and_subscriptions_name_the_member_by_email(editor_client: Client) -> None:
+    reader = UserFactory(email="named.reader@example.com")
+    Customer.objects.create(user=reader, stripe_id="cus_named")
+    Subscription.objects.create(
+        stripe_id="sub_named",
+        user=reader,
+        customer_stripe_id="cus_named",
+        interval="month",
+        status="active",
+        current_period_end=timezone.now() + timedelta(days=20),
+        synced_at=timezone.now(),
+        data={"id": "sub_named"},
+    )
+
+    for name in ("customer", "subscription"):
+        page = editor_client.get(reverse(f"admin:billing_{name}_changelist")).content.decode()
+        assert ">named.reader@example.com</a>" in page, name
+        assert "member #" not in page, name

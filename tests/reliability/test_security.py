@@ -89,7 +89,8 @@ def test_web_sign_in_is_refused_after_five_failures_even_with_the_password(clien
 
     assert all(f.status_code == 200 and "_auth_user_id" not in client.session for f in failures)
     assert answer.status_code in (200, 429)
-    assert "Too many failed login attempts" in answer.content.decode()
+    assert "Too many failed sign-in attempts" in answer.content.decode()
+    assert "try again in 5 minutes" in answer.content.decode()
     assert "_auth_user_id" not in client.session
     assert client.get(ME).status_code == 401
 

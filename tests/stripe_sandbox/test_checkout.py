@@ -104,3 +104,24 @@ def test_sessions_are_expired_and_listed_by_customer_and_status(sandbox, client,
     assert [s.id for s in still_open.data] == [second.id]
     status, _, _ = http_request(f"{sandbox.url}/c/pay/{first.id}")
     assert status == 410
+
+
+def test_the_portal_shows_the_card_paid_with_at_checkout(client, catalog):
+    cs = _session(client, catalog, customer_email="portal.card@example.com")
+    http_request(cs.url, "POST", form={"card_number": "4242424242424242"})
+    done = client.v1.checkout.sessions.retrieve(cs.id)
+    portal = client.v1.billing_portal.sessions.create(params={"customer": done.customer})
+
+    status, _, html = http_request(portal.url)
+
+    assert status == 200
+    assert "Card ending in 4242" in html and "No card on file" not in html
+
+
+def test_the_portal_says_no_card_when_there_is_none(client, catalog):
+    cus = client.v1.customers.create(params={"email": "nocard@example.com"})
+    portal = client.v1.billing_portal.sessions.create(params={"customer": cus.id})
+
+    _, _, html = http_request(portal.url)
+
+    assert "No card on file" in html

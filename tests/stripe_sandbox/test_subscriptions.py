@@ -192,3 +192,22 @@ def test_events_of_a_paid_creation_come_in_stripes_order(client, catalog):
     assert events[-1].data.object.id == sub.id
     assert events[-1].data.previous_attributes["status"] == "incomplete"
     assert all(e.request.idempotency_key for e in events)
+
+
+def test_ending_a_trial_early_moves_the_billing_cycle_anchor_to_now(client, catalog):
+    cus = _customer(client, email="early@example.com")
+    sub = _subscribe(client, catalog, cus, trial_period_days=30,
+                     default_payment_method="pm_card_visa")
+    trial_end = sub.trial_end
+    assert sub.billing_cycle_anchor == trial_end
+
+    sub = client.v1.subscriptions.update(sub.id, params={"trial_end": "now"})
+
+    item = sub["items"].data[0]
+    assert sub.status == "active" and sub.trial_end < trial_end
+    assert sub.billing_cycle_anchor == item.current_period_start == sub.trial_end
+    # A month from now, not the old trial end: the paid period starts at the anchor.
+    assert 28 * 86400 <= item.current_period_end - item.current_period_start <= 31 * 86400
+    assert item.current_period_end != trial_end
+    invoice = client.v1.invoices.retrieve(sub.latest_invoice)
+    assert invoice.amount_paid == 900

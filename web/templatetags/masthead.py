@@ -1,11 +1,15 @@
-"""Template helpers for the reader's pages: prices and JSON-LD."""
+"""Template helpers for the reader's pages: prices, JSON-LD and absolute addresses."""
 
 import json
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django import template
 from django.conf import settings
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+
+from web.seo import site_url as _site_url
 
 register = template.Library()
 
@@ -33,3 +37,21 @@ def ld_json(data: Any) -> SafeString:
 def trial_days() -> int:
     """Return the length of the free trial in days."""
     return int(settings.TRIAL_DAYS)
+
+
+@register.simple_tag
+def site_url(path: str) -> str:
+    """Return the absolute address of ``path`` from ``SITE_URL`` (never the request's Host)."""
+    return _site_url(path)
+
+
+@register.filter
+def last_day(moment: datetime | None) -> date | None:
+    """Return the last day of access that ends at ``moment``: access ending at midnight
+    ends with the day before (a comp to 31 December ends at 00:00 on 1 January)."""
+    if moment is None:
+        return None
+    local = timezone.localtime(moment)
+    if local.time() == datetime.min.time():
+        return local.date() - timedelta(days=1)
+    return local.date()
