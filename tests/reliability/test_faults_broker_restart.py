@@ -25,7 +25,7 @@ from stripe_sandbox.testing import RunningSandbox
 from tests.celery_worker import worker_database_url
 from tests.reliability.instances import ROOT, RedisServer, wait_until
 from tests.reliability.test_faults_worker import (
-    STALE_SECONDS,
+    LEASE_SECONDS,
     STRIPE_KEY,
     Stripe,
     Workers,
@@ -57,7 +57,7 @@ def test_workers_holding_messages_survive_a_broker_restart_and_every_event_is_ap
     stripe = Stripe(sandbox)
     readers = [stripe.subscriber() for _ in range(6)]
     events = [event for _, customer, _ in readers for event in stripe.events(customer)]
-    env = {"BILLING_EVENT_STALE_SECONDS": str(STALE_SECONDS)}
+    env = {"BILLING_EVENT_LEASE_SECONDS": str(LEASE_SECONDS)}
     pair = [workers.start(**env), workers.start(**env)]
     for worker in pair:
         worker.hold()
@@ -87,10 +87,10 @@ def test_workers_holding_messages_survive_a_broker_restart_and_every_event_is_ap
     wait_until(
         lambda: (
             time.time() - max(e.received_at.timestamp() for e in WebhookEvent.objects.all())
-            > STALE_SECONDS + 0.5
+            > LEASE_SECONDS + 0.5
         ),
-        "the stale window to pass",
-        STALE_SECONDS + 5,
+        "the lease to run out",
+        LEASE_SECONDS + 5,
     )
     webhook_events_redrive.delay()  # as beat sends it every minute
     wait_until(lambda: not unfinished(), "every stored event applied", 60)
