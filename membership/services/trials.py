@@ -12,7 +12,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from membership.errors import trial_already_used
+from accounts.selectors import email_address_verified
+from membership.errors import email_unverified, trial_already_used
 from membership.models import EntitlementSource, Trial, TrialEvent, TrialKind, TrialStatus
 from membership.services.entitlements import entitlement_grant
 
@@ -43,13 +44,16 @@ def trial_claim(*, user: User, kind: str, starts_at: datetime, ends_at: datetime
     """Spend the reader's one trial (cardless, or a card trial through Stripe).
 
     Refuses with ``trial_already_used`` when this account, or any account ever opened with
-    the same normalised address, has had one.
+    the same normalised address, has had one; a cardless trial is refused with
+    ``email_unverified`` (403) until the reader's address is verified.
     """
     locked = User.objects.select_for_update().get(pk=user.pk)
     fingerprint = email_hash(locked.email)
     taken = Trial.objects.filter(Q(user=locked) | Q(email_hash=fingerprint)).exists()
     if locked.trial_used_at is not None or taken:
         raise trial_already_used()
+    if kind == TrialKind.CARDLESS and not email_address_verified(user=locked):
+        raise email_unverified()
     try:
         with transaction.atomic():
             trial = Trial.objects.create(
@@ -77,7 +81,8 @@ def trial_claim(*, user: User, kind: str, starts_at: datetime, ends_at: datetime
 def trial_start(*, user: User) -> Trial:
     """Start the reader's free trial: every premium title for ``TRIAL_DAYS`` days, no card.
 
-    One per person, for ever; a second attempt raises ``trial_already_used`` (409).
+    One per person, for ever; a second attempt raises ``trial_already_used`` (409), and a
+    reader whose address is not verified yet gets ``email_unverified`` (403).
     """
     now = timezone.now()
     ends_at = now + timedelta(days=settings.TRIAL_DAYS)
