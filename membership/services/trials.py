@@ -14,8 +14,15 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import email_address_verified
 from membership.errors import email_unverified, trial_already_used
-from membership.models import EntitlementSource, Trial, TrialEvent, TrialKind, TrialStatus
-from membership.services.entitlements import entitlement_grant
+from membership.models import (
+    Entitlement,
+    EntitlementSource,
+    Trial,
+    TrialEvent,
+    TrialKind,
+    TrialStatus,
+)
+from membership.services.entitlements import entitlement_change, entitlement_grant
 
 logger = logging.getLogger(__name__)
 
@@ -140,3 +147,46 @@ def trials_end(*, trial_ids: Sequence[int], at: datetime | None = None) -> list[
     if ended:
         logger.info("Ended %s trials: %s", len(ended), ended)
     return ended
+
+
+@transaction.atomic
+def trial_end_early(
+    *,
+    user: User,
+    at: datetime,
+    begun_by: datetime | None = None,
+    kinds: Sequence[str] = tuple(TrialKind),
+) -> Trial | None:
+    """Close at ``at``, before its planned end, the reader's trial (of one of ``kinds``)
+    that had begun by ``begun_by`` (``at``): Stripe ended their trial early
+    (``trial_end=now``), or they paid. The trial reads as ended from then on, everywhere,
+    and its own access ends then too. Return the trial closed, or None."""
+    trial = (
+        Trial.objects.select_for_update()
+        .filter(user=user, status=TrialStatus.ACTIVE, kind__in=kinds)
+        .filter(started_at__lte=begun_by or at, ends_at__gt=at)
+        .first()
+    )
+    if trial is None:
+        return None
+    planned_end = trial.ends_at
+    trial.ends_at = max(trial.started_at, at)
+    trial.status = TrialStatus.ENDED
+    trial.ended_at = at
+    trial.save(update_fields=["ends_at", "status", "ended_at"])
+    TrialEvent.objects.create(
+        trial=trial,
+        kind=TrialEvent.Kind.ENDED,
+        at=at,
+        data={"ends_at": planned_end.isoformat(), "ended_early": True},
+    )
+    live = Entitlement.objects.filter(
+        user=user, source=EntitlementSource.TRIAL, reference=f"trial:{trial.pk}", ends_at__gt=at
+    )
+    for entitlement in live:
+        ends_at = max(entitlement.starts_at, at)
+        entitlement_change(entitlement=entitlement, ends_at=ends_at, note="Trial ended early")
+    logger.info(
+        "Trial %s of user %s ended early at %s (planned %s)", trial.pk, user.pk, at, planned_end
+    )
+    return trial
