@@ -6,13 +6,13 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.selectors import email_address_verified
+from accounts.selectors import email_verified_exists
 from membership.access import AccessReason
 from membership.models import Article, Entitlement, Plan, Title, Trial, TrialStatus
 from membership.services.trials import email_hash
@@ -114,12 +114,19 @@ def trial_state_get(*, user: User, at: datetime | None = None) -> TrialState:
     """Return the reader's trial state as ``trial_start`` would judge it: used when this
     account or any account with the same normalised address had one; otherwise available
     once the address is verified."""
-    trial = trial_summary_get(user=user, at=at)
-    if trial is not None or user.trial_used_at is not None:
+    facts = (
+        User.objects.select_related("trial")
+        .annotate(
+            verified=email_verified_exists(OuterRef("pk")),
+            taken=Exists(Trial.objects.filter(email_hash=email_hash(user.email))),
+        )
+        .get(pk=user.pk)
+    )  # one query: the account's own trial, and the two facts a trial offer depends on
+    own = getattr(facts, "trial", None)
+    trial = trial_summary(trial=own, at=at) if own is not None else None
+    if trial is not None or facts.trial_used_at is not None or facts.taken:
         return TrialState(TrialEligibility.USED, trial)
-    if Trial.objects.filter(email_hash=email_hash(user.email)).exists():
-        return TrialState(TrialEligibility.USED, None)
-    if not email_address_verified(user=user):
+    if not facts.verified:
         return TrialState(TrialEligibility.VERIFY_EMAIL, None)
     return TrialState(TrialEligibility.AVAILABLE, None)
 
