@@ -142,6 +142,8 @@ def test_an_unverified_reader_is_asked_to_verify_and_gets_the_email_again(client
     assert resent.status_code == 302
     assert [message.to for message in mail.outbox] == [[reader.email]]
     assert "/accounts/confirm-email/" in mail.outbox[0].body
+    landing = client.get(resent["Location"])
+    assert landing.status_code == 200 and reader.email in landing.content.decode()
 
 
 def test_the_account_page_asks_an_unverified_reader_to_verify(client):
