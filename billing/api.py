@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from billing.checkout import INTERVALS, checkout_start, portal_open
+from billing.checkout import INTERVALS, checkout_start, plan_switch_open, portal_open
 from billing.selectors import subscription_summary_get
 from config.api import error_responses
 from membership import api as membership_api
@@ -72,6 +72,32 @@ class PortalOpenApi(APIView):
         PortalOpenInput(data=request.data).is_valid(raise_exception=True)
         return_url = request.build_absolute_uri(reverse("web:account"))
         url = portal_open(user=_reader(request), return_url=return_url)
+        return Response(UrlOutput({"url": url}).data, status=status.HTTP_201_CREATED)
+
+
+class PlanSwitchInput(serializers.Serializer):
+    plan = serializers.SlugField(help_text="The plan to switch to: its slug, as listed by /plans/.")
+
+
+class PlanSwitchApi(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        request=PlanSwitchInput,
+        responses={201: UrlOutput, **error_responses(400, 401, 403, 404, 409, 503)},
+    )
+    def post(self, request: Request) -> Response:
+        """Open the Customer Portal on the confirmation of a switch of the reader's
+        subscription to another plan (the ``switch_plan`` action of an ``upgrade`` paywall);
+        it returns to the account page. 409 ``no_subscription`` to a reader with none (open
+        Checkout instead), 409 ``already_on_plan``, 404 ``unknown_plan``."""
+        data = PlanSwitchInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        url = plan_switch_open(
+            user=_reader(request),
+            plan_slug=data.validated_data["plan"],
+            return_url=request.build_absolute_uri(reverse("web:account")),
+        )
         return Response(UrlOutput({"url": url}).data, status=status.HTTP_201_CREATED)
 
 

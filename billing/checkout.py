@@ -186,3 +186,56 @@ def portal_open(*, user: User, return_url: str) -> str:
     logger.info("User %s opened Customer Portal session %s", user.pk, session["id"])
     url: str = session["url"]
     return url
+
+
+def _item_id(subscription: Subscription) -> str:
+    items = (subscription.data.get("items") or {}).get("data") or [{}]
+    return str(items[0].get("id") or "")
+
+
+def plan_switch_open(*, user: User, plan_slug: str, return_url: str) -> str:
+    """Return the address of a Customer Portal page where the reader confirms, in one
+    step, the switch of their live subscription to the plan (same billing period); after
+    it the portal sends them to ``return_url``.
+
+    Refuses ``no_subscription`` (409) to a reader with no live subscription (they choose a
+    plan in Checkout instead), ``already_on_plan`` (409), ``unknown_plan`` (404) and
+    ``plan_not_synced`` (503).
+    """
+    subscription = (
+        Subscription.objects.filter(user=user, status__in=LIVE_STATUSES)
+        .order_by("-synced_at", "-pk")
+        .first()
+    )
+    customer = Customer.objects.filter(user=user).first()
+    if subscription is None or customer is None or not _item_id(subscription):
+        raise BillingError(
+            code=BillingErrorCode.NO_SUBSCRIPTION,
+            message="You have no subscription to change. Choose a plan to subscribe.",
+            status=409,
+        )
+    plan, price_id = _plan_prices(plan_slug=plan_slug, interval=subscription.interval)
+    if subscription.plan_id == plan.pk or subscription.price_id == price_id:
+        raise BillingError(
+            code=BillingErrorCode.SAME_PLAN,
+            message=f"You are already on {plan.name}.",
+            status=409,
+        )
+    session = stripe_gateway.portal_switch_session_create(
+        customer_id=customer.stripe_id,
+        subscription_id=subscription.stripe_id,
+        item_id=_item_id(subscription),
+        price_id=price_id,
+        return_url=return_url,
+        attempt=uuid4().hex,
+        configuration_id=portal_configuration_id(),
+    )
+    logger.info(
+        "User %s opened a portal switch of subscription %s to plan %s (session %s)",
+        user.pk,
+        subscription.stripe_id,
+        plan.slug,
+        session["id"],
+    )
+    url: str = session["url"]
+    return url

@@ -16,6 +16,8 @@ class BillingErrorCode:
     NO_CUSTOMER = "no_billing_account"
     SESSION_MISMATCH = "checkout_session_mismatch"
     CHECKOUT_INCOMPLETE = "checkout_incomplete"
+    NO_SUBSCRIPTION = "no_subscription"
+    SAME_PLAN = "already_on_plan"
 
 
 class BillingError(ApplicationError):

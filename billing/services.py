@@ -24,7 +24,12 @@ from billing.models import (
 )
 from config.errors import ApplicationError
 from membership.models import EntitlementSource, Plan, TrialKind
-from membership.services import entitlement_sync, reader_payment_issue_set, trial_claim
+from membership.services import (
+    entitlement_sync,
+    reader_payment_issue_set,
+    trial_claim,
+    trial_end_early,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +149,40 @@ def _access_apply(subscription: Subscription) -> None:
     )
     troubled = subscription.status in {SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID}
     reader_payment_issue_set(user=user, since=subscription.payment_failed_at if troubled else None)
+    _trial_over_apply(subscription, user)
+
+
+# Stripe's trial is over in these: the reader pays, or owes; or the subscription stopped.
+PAYING_STATUSES = (
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.PAST_DUE,
+    SubscriptionStatus.UNPAID,
+)
+STOPPED_STATUSES = (
+    SubscriptionStatus.CANCELED,
+    SubscriptionStatus.INCOMPLETE_EXPIRED,
+    SubscriptionStatus.PAUSED,
+)
+
+
+def _trial_over_apply(subscription: Subscription, user: User) -> None:
+    """Close the reader's trial at the moment Stripe's subscription shows it over before its
+    end: ``trial_end`` moved to now, or the reader paid while in a (cardless) trial; a
+    subscription that stopped during its trial closes the card trial it carried."""
+    if user.trial_used_at is None:  # never had a trial: nothing to close
+        return
+    now = timezone.now()
+    if subscription.status in PAYING_STATUSES and subscription.trial_end is not None:
+        # Its own trial ended at ``trial_end`` (Stripe's second: the trial may have begun
+        # within it).
+        trial_end_early(user=user, at=min(subscription.trial_end, now), begun_by=now)
+    elif subscription.status in PAYING_STATUSES:
+        # No trial at Stripe: the reader paid at the start, while in their trial (if any).
+        began = _moment(subscription.data.get("start_date") or subscription.data.get("created"))
+        trial_end_early(user=user, at=min(began or now, now))
+    elif subscription.status in STOPPED_STATUSES and subscription.trial_end is not None:
+        ended = min(subscription.ended_at or now, now)
+        trial_end_early(user=user, at=ended, begun_by=now, kinds=[TrialKind.CARD])
 
 
 def _subscriptions_for_update() -> QuerySet[Subscription]:

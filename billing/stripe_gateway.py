@@ -299,6 +299,39 @@ def portal_session_create(
     return _post("portal-create", ids, sessions.create, params)
 
 
+def portal_switch_session_create(
+    *,
+    customer_id: str,
+    subscription_id: str,
+    item_id: str,
+    price_id: str,
+    return_url: str,
+    attempt: str = "",
+    configuration_id: str = "",
+) -> dict[str, Any]:
+    """Open a Customer Portal session straight on the confirmation of one change: the
+    subscription's item ``item_id`` moved to ``price_id`` (a deep link, ``flow_data`` of type
+    ``subscription_update_confirm``); once confirmed, the reader goes to ``return_url``.
+    The price must be among the configuration's ``subscription_update.products``."""
+    params: dict[str, Any] = {
+        "customer": customer_id,
+        "return_url": return_url,
+        "flow_data": {
+            "type": "subscription_update_confirm",
+            "subscription_update_confirm": {
+                "subscription": subscription_id,
+                "items": [{"id": item_id, "price": price_id, "quantity": 1}],
+            },
+            "after_completion": {"type": "redirect", "redirect": {"return_url": return_url}},
+        },
+    }
+    if configuration_id:
+        params["configuration"] = configuration_id
+    sessions = client().v1.billing_portal.sessions
+    ids = f"{customer_id}:{subscription_id}:{attempt}" if attempt else customer_id
+    return _post("portal-switch-create", ids, sessions.create, params)
+
+
 # Subscriptions and invoices ------------------------------------------------------------
 
 

@@ -1,15 +1,17 @@
 """The paywall's one question: may this reader read this article now, and if not, why?"""
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.db import connections, models, router
 from django.utils import timezone
 
-from membership.models import Article, Entitlement, EntitlementSource
+from membership.models import Article, Entitlement, EntitlementSource, Trial
+from membership.services.trials import email_hash
 
 
 class AccessReason(models.TextChoices):
@@ -20,7 +22,9 @@ class AccessReason(models.TextChoices):
     GIFT = "gift", "Gift"
     SIGN_UP = "sign_up", "Sign up to read"
     START_TRIAL = "start_trial", "Start the free trial"
+    VERIFY_EMAIL = "verify_email", "Verify your email address to start the free trial"
     SUBSCRIBE = "subscribe", "Subscribe to read"
+    UPGRADE = "upgrade", "Switch to a plan that covers this title"
     PAYMENT_FAILED = "payment_failed", "Update your card to keep reading"
 
 
@@ -47,66 +51,120 @@ def _signed_in(reader: Any) -> bool:
     return reader is not None and bool(getattr(reader, "is_authenticated", False))
 
 
-def _decision(sources: Iterable[str], reader: Any) -> AccessDecision:
-    """Grant by the strongest live source; otherwise deny with the reader's next step."""
-    present = set(sources)
+# Facts a trial offer depends on, asked in the same statement as the entitlements when the
+# reader has had no trial on this account: rows of their own, never an entitlement source.
+EMAIL_VERIFIED = "account:email_verified"
+TRIAL_TAKEN = "account:trial_taken"
+
+
+def _decision(sources: set[str], present: set[str], reader: Any) -> AccessDecision:
+    """Grant by the strongest live source covering the article (``sources``); otherwise
+    deny with the reader's next step. ``present`` holds every live source of the reader and
+    the facts ``EMAIL_VERIFIED`` and ``TRIAL_TAKEN`` when they hold."""
     for source in SOURCE_PRIORITY:
-        if source in present:
+        if source in sources:
             return AccessDecision(True, AccessReason(source.value))
+    if EntitlementSource.SUBSCRIPTION in present:  # a plan that covers other titles
+        return AccessDecision(False, AccessReason.UPGRADE)
     if reader.payment_issue_since is not None:
         return AccessDecision(False, AccessReason.PAYMENT_FAILED)
-    if reader.trial_used_at is None:
-        return AccessDecision(False, AccessReason.START_TRIAL)
+    if reader.trial_used_at is None and TRIAL_TAKEN not in present:
+        if EMAIL_VERIFIED in present:
+            return AccessDecision(False, AccessReason.START_TRIAL)
+        return AccessDecision(False, AccessReason.VERIFY_EMAIL)
     return AccessDecision(False, AccessReason.SUBSCRIBE)
 
 
 @functools.cache
-def _live_sources_sql() -> str:
-    """Return the SQL of the distinct sources of
-    ``Entitlement.objects.live(at).covering(title_id).filter(user_id=...)``.
-
-    Parameters: the reader's id, ``at`` twice, the title's id. Table names come from the
-    models' metadata, never from input.
+def _facts_sql(nulls: int, primary: str) -> str:
+    """Return ``UNION ALL`` rows for the trial facts that hold, each padded with ``nulls``
+    NULL columns: the reader's primary address is verified (as
+    ``accounts.selectors.email_address_verified`` asks; ``primary`` is that column's quoted
+    name), a trial was had by this address (its hash, as ``trial_claim`` asks).
+    Parameters: the reader's id, their address's hash.
     """
-    entitlements = Entitlement._meta.db_table
-    covered = Entitlement.titles.through._meta.db_table
+    addresses = EmailAddress._meta.db_table
+    trials = Trial._meta.db_table
+    pad = ", NULL" * nulls
     return (
-        f"SELECT DISTINCT e.source FROM {entitlements} e"  # noqa: S608 (model metadata)
-        " WHERE e.user_id = %s AND e.starts_at <= %s AND e.ends_at > %s"
-        f" AND (e.all_titles OR EXISTS (SELECT 1 FROM {covered} c"
-        " WHERE c.entitlement_id = e.id AND c.title_id = %s))"
+        f" UNION ALL SELECT '{EMAIL_VERIFIED}'{pad} FROM {addresses} a"  # noqa: S608
+        f" WHERE a.user_id = %s AND a.{primary} AND a.verified"
+        f" UNION ALL SELECT '{TRIAL_TAKEN}'{pad} FROM {trials} t WHERE t.email_hash = %s"
     )
 
 
-def _live_sources(*, reader_id: int, title_id: int, at: datetime | None) -> list[str]:
-    """Return the sources of the reader's entitlements live at ``at`` that cover the title.
+@functools.cache
+def _live_sources_sql(*, facts: bool, primary: str) -> str:
+    """Return the SQL of the reader's live entitlements as (source, covers the title): the
+    question ``live(at)`` and ``covering(title_id)`` ask in the ORM; with ``facts``, then the
+    trial facts (``_facts_sql``).
 
-    The same question as the ORM's ``live().covering()``, in hand-written SQL: on every
-    gated read the ORM spent more than twice the query's own round trip building and
-    compiling it (``bench/gated_read.py``). It uses the ``(user, ends_at)`` index.
+    Parameters: the title's id, the reader's id, ``at`` twice, then the facts'. Table names
+    come from the models' metadata, never from input.
+    """
+    entitlements = Entitlement._meta.db_table
+    covered = Entitlement.titles.through._meta.db_table
+    sql = (
+        "SELECT DISTINCT e.source, (e.all_titles OR EXISTS (SELECT 1"  # noqa: S608
+        f" FROM {covered} c WHERE c.entitlement_id = e.id AND c.title_id = %s))"
+        f" FROM {entitlements} e"
+        " WHERE e.user_id = %s AND e.starts_at <= %s AND e.ends_at > %s"
+    )
+    return sql + (_facts_sql(1, primary) if facts else "")
+
+
+@functools.cache
+def _coverage_sql(*, facts: bool, primary: str) -> str:
+    """Return the SQL of the reader's live entitlements as (source, all titles, a title it
+    covers), one row per covered title; with ``facts``, then the trial facts.
+
+    Parameters: the reader's id, ``at`` twice, then the facts'."""
+    entitlements = Entitlement._meta.db_table
+    covered = Entitlement.titles.through._meta.db_table
+    sql = (
+        f"SELECT e.source, e.all_titles, c.title_id FROM {entitlements} e"  # noqa: S608
+        f" LEFT JOIN {covered} c ON c.entitlement_id = e.id"
+        " WHERE e.user_id = %s AND e.starts_at <= %s AND e.ends_at > %s"
+    )
+    return sql + (_facts_sql(2, primary) if facts else "")
+
+
+def _rows(reader: Any, sql: Callable[..., str], first: list[Any], at: datetime | None) -> Any:
+    """Run one of the statements above for the reader, live at ``at`` (now by default).
+
+    Hand-written SQL, one statement: on every gated read the ORM spent more than twice the
+    query's own round trip building and compiling it (``bench/gated_read.py``). It uses the
+    ``(user, ends_at)`` index, allauth's ``user`` index and the trial's ``email_hash``.
+    The trial facts are asked only of a reader with no trial on this account.
     """
     connection = connections[router.db_for_read(Entitlement)]
     moment = Entitlement._meta.get_field("ends_at").get_db_prep_value(
         at or timezone.now(), connection
     )
+    facts = reader.trial_used_at is None
+    params = [*first, reader.pk, moment, moment]
+    if facts:
+        params += [reader.pk, email_hash(reader.email)]
     with connection.cursor() as cursor:
-        cursor.execute(_live_sources_sql(), [reader_id, moment, moment, title_id])
-        return [row[0] for row in cursor.fetchall()]
+        primary = connection.ops.quote_name("primary")  # a reserved word
+        cursor.execute(sql(facts=facts, primary=primary), params)
+        return cursor.fetchall()
 
 
 def article_access(*, reader: Any, article: Article, at: datetime | None = None) -> AccessDecision:
     """Decide whether ``reader`` may read ``article`` at ``at`` (now by default).
 
     Costs no query for an open article or an anonymous reader, and one indexed query
-    otherwise; the denial reason comes from a column of the already-loaded user.
+    otherwise; the rest of the denial reason comes from columns of the loaded user.
     ``article.title`` must be loaded (``select_related``).
     """
     if article.is_open:
         return FREE
     if not _signed_in(reader):
         return SIGN_UP
-    sources = _live_sources(reader_id=reader.pk, title_id=article.title_id, at=at)
-    return _decision(sources, reader)
+    rows = _rows(reader, _live_sources_sql, [article.title_id], at)
+    covering = {source for source, covers in rows if covers}
+    return _decision(covering, {source for source, _ in rows}, reader)
 
 
 @dataclass
@@ -116,6 +174,7 @@ class ReaderCoverage:
     reader: Any
     all_titles_sources: set[str] = field(default_factory=set)
     sources_by_title: dict[int, set[str]] = field(default_factory=dict)
+    present: set[str] = field(default_factory=set)
 
     def decide(self, article: Article) -> AccessDecision:
         """Decide for one article without a query (``article.title`` must be loaded)."""
@@ -124,7 +183,7 @@ class ReaderCoverage:
         if not _signed_in(self.reader):
             return SIGN_UP
         sources = self.all_titles_sources | self.sources_by_title.get(article.title_id, set())
-        return _decision(sources, self.reader)
+        return _decision(sources, self.present, self.reader)
 
 
 def reader_coverage(*, reader: Any, at: datetime | None = None) -> ReaderCoverage:
@@ -132,12 +191,8 @@ def reader_coverage(*, reader: Any, at: datetime | None = None) -> ReaderCoverag
     coverage = ReaderCoverage(reader=reader)
     if not _signed_in(reader):
         return coverage
-    rows = (
-        Entitlement.objects.live(at)
-        .filter(user_id=reader.pk)
-        .values_list("source", "all_titles", "titles__id")
-    )
-    for source, all_titles, title_id in rows:
+    for source, all_titles, title_id in _rows(reader, _coverage_sql, [], at):
+        coverage.present.add(source)
         if all_titles:
             coverage.all_titles_sources.add(source)
         elif title_id is not None:

@@ -18,6 +18,7 @@ from config.api import error_responses
 from membership.access import AccessDecision, article_access, reader_coverage
 from membership.models import Article, Entitlement, Title
 from membership.selectors import (
+    TrialEligibility,
     article_get,
     article_list,
     entitlement_list_live,
@@ -25,8 +26,8 @@ from membership.selectors import (
     plan_list,
     title_get,
     title_list,
+    trial_state_get,
     trial_summary,
-    trial_summary_get,
 )
 from membership.services import trial_start
 
@@ -81,6 +82,9 @@ class PaywallActionOutput(serializers.Serializer):
     label = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.label
     method = serializers.CharField(required=False)
     url = serializers.CharField()
+    params = serializers.DictField(
+        child=serializers.CharField(), help_text="Send these as the request's JSON body."
+    )
 
 
 class PaywallOutput(serializers.Serializer):
@@ -89,12 +93,16 @@ class PaywallOutput(serializers.Serializer):
     reason = serializers.CharField()
     message = serializers.CharField()
     actions = PaywallActionOutput(many=True)
+    plans = TitleRefOutput(
+        many=True, help_text="upgrade: the plans on sale that cover this title (slug, name)."
+    )
 
     def get_attribute(self, article: Article) -> Any:
         decision: AccessDecision = self.context["decide"](article)
         if decision.granted:
             raise SkipField()
-        return paywall_get(reason=decision.reason)
+        reader = self.context.get("reader")
+        return paywall_get(reason=decision.reason, reader=reader, article=article)
 
 
 class ArticleDetailOutput(ArticleOutput):
@@ -165,7 +173,8 @@ class ArticleDetailApi(APIView):
         """Read an article: the body when access is granted, otherwise the paywall."""
         article = article_get(article_id=pk)
         decision = article_access(reader=request.user, article=article)
-        context = {"decide": lambda _: decision}
+        reader = request.user if isinstance(request.user, User) else None
+        context = {"decide": lambda _: decision, "reader": reader}
         return Response(ArticleDetailOutput(article, context=context).data)
 
 
@@ -208,7 +217,12 @@ class EntitlementOutput(serializers.ModelSerializer):
 class MeOutput(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.EmailField()
-    trial = TrialOutput(allow_null=True)
+    trial = TrialOutput(allow_null=True, help_text="This account's trial; null if it had none.")
+    trial_eligibility = serializers.ChoiceField(
+        choices=TrialEligibility.choices,
+        help_text="available: POST /me/trial/ starts it; verify_email: confirm the address "
+        "first; used: this account or an earlier one with the same address had it.",
+    )
     entitlements = EntitlementOutput(many=True, help_text="Live now.")
 
 
@@ -224,10 +238,12 @@ class MeApi(APIView):
     def get(self, request: Request) -> Response:
         """Show the signed-in reader, their trial and their live entitlements."""
         reader = _reader(request)
+        trial = trial_state_get(user=reader)
         me = {
             "id": reader.pk,
             "email": reader.email,
-            "trial": trial_summary_get(user=reader),
+            "trial": trial.trial,
+            "trial_eligibility": trial.eligibility,
             "entitlements": entitlement_list_live(user=reader),
         }
         return Response(MeOutput(me).data)
@@ -250,7 +266,8 @@ class TrialStartApi(APIView):
         responses={201: TrialOutput, **error_responses(400, 401, 403, 409, 429)},
     )
     def post(self, request: Request) -> Response:
-        """Start the reader's one free trial: every premium title, no card."""
+        """Start the reader's one free trial: every premium title, no card. 403
+        ``email_unverified`` until the address is verified, 409 ``trial_already_used``."""
         TrialStartInput(data=request.data).is_valid(raise_exception=True)
         trial = trial_start(user=_reader(request))
         return Response(TrialOutput(trial_summary(trial=trial)).data, status.HTTP_201_CREATED)

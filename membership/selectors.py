@@ -1,16 +1,18 @@
 """Reads of the catalogue and of a reader's membership, shaped for the API and the pages."""
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db import models
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import email_verified_exists
 from membership.access import AccessDecision, AccessReason, article_access
 from membership.models import (
     Article,
@@ -22,6 +24,7 @@ from membership.models import (
     TrialEvent,
     TrialStatus,
 )
+from membership.services.trials import email_hash
 
 DAY_SECONDS = 86400
 
@@ -97,27 +100,117 @@ def trial_summary_get(*, user: User, at: datetime | None = None) -> TrialSummary
     return None if trial is None else trial_summary(trial=trial, at=at)
 
 
+class TrialEligibility(models.TextChoices):
+    AVAILABLE = "available", "May start the free trial now"
+    VERIFY_EMAIL = "verify_email", "Verify the email address first"
+    USED = "used", "The free trial was had (on this account or an earlier one)"
+
+
+@dataclass(frozen=True)
+class TrialState:
+    """Whether the reader may start the free trial, and this account's own trial if any."""
+
+    eligibility: str
+    trial: TrialSummary | None
+
+    @property
+    def used_elsewhere(self) -> bool:
+        """The address had its trial on another account (or before an address change)."""
+        return self.eligibility == TrialEligibility.USED and self.trial is None
+
+
+def trial_state_get(*, user: User, at: datetime | None = None) -> TrialState:
+    """Return the reader's trial state as ``trial_start`` would judge it: used when this
+    account or any account with the same normalised address had one; otherwise available
+    once the address is verified."""
+    facts = (
+        User.objects.select_related("trial")
+        .annotate(
+            verified=email_verified_exists(OuterRef("pk")),
+            taken=Exists(Trial.objects.filter(email_hash=email_hash(user.email))),
+        )
+        .get(pk=user.pk)
+    )  # one query: the account's own trial, and the two facts a trial offer depends on
+    own = getattr(facts, "trial", None)
+    trial = trial_summary(trial=own, at=at) if own is not None else None
+    if trial is not None or facts.trial_used_at is not None or facts.taken:
+        return TrialState(TrialEligibility.USED, trial)
+    if not facts.verified:
+        return TrialState(TrialEligibility.VERIFY_EMAIL, None)
+    return TrialState(TrialEligibility.AVAILABLE, None)
+
+
+def plans_covering(*, title_id: int) -> QuerySet[Plan]:
+    """Return the plans on sale that cover the title, in display order (one query)."""
+    titled = Plan.titles.through.objects.filter(title_id=title_id).values("plan_id")
+    covers = Q(all_titles=True) | Q(pk__in=titled)
+    return Plan.objects.filter(is_active=True).filter(covers).order_by(
+        "display_order", "monthly_amount", "pk"
+    )
+
+
 @dataclass(frozen=True)
 class PaywallAction:
-    """One step a denied reader can take: a button with the request it makes."""
+    """One step a denied reader can take: a button with the request it makes (``params``
+    go in its JSON body)."""
 
     kind: str
     label: str
     method: str
     url: str
+    params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Paywall:
-    """What a denied reader is told, and the steps offered to them."""
+    """What a denied reader is told, the steps offered to them, and (``upgrade``) the plans
+    that cover the article's title."""
 
     reason: str
     message: str
     actions: tuple[PaywallAction, ...]
+    plans: tuple[Plan, ...] = ()
+    note: str = ""
 
 
-def paywall_get(*, reason: AccessReason) -> Paywall:
-    """Return the paywall for a denial: its message and the reader's next steps, in order."""
+def _subscribe_note(reader: User | None) -> str:
+    """Say why a plan is the way on: the reader's trial ended, or was had elsewhere."""
+    if reader is None:
+        return ""
+    state = trial_state_get(user=reader)
+    if state.used_elsewhere:
+        return "You have already used your free trial."
+    return "Your free trial has ended." if state.trial is not None else ""
+
+
+def _upgrade_paywall(article: Article | None) -> Paywall:
+    """Name the plans that cover the article's title, each a one-step switch; the portal
+    when none does."""
+    plans = tuple(plans_covering(title_id=article.title_id)) if article is not None else ()
+    title = article.title.name if article is not None else "this title"
+    switch = reverse("billing:plan-switch")
+    actions = tuple(
+        PaywallAction("switch_plan", f"Switch to {plan.name}", "POST", switch, {"plan": plan.slug})
+        for plan in plans
+    )
+    if not actions:
+        portal = reverse("billing:portal")
+        manage = PaywallAction("manage_billing", "Manage billing", "POST", portal)
+        message = f"Your plan does not cover {title}, and no plan on sale does"
+        return Paywall(AccessReason.UPGRADE, message, (manage,), plans)
+    message = f"Your plan does not cover {title}. Switch to a plan that does"
+    return Paywall(AccessReason.UPGRADE, message, actions, plans)
+
+
+def paywall_get(
+    *, reason: AccessReason, reader: User | None = None, article: Article | None = None
+) -> Paywall:
+    """Return the paywall for a denial: its message and the reader's next steps, in order.
+
+    ``upgrade`` names the plans on sale that cover ``article``'s title, each with a one-step
+    switch; ``subscribe`` says whether the reader's trial ended or was had on another
+    account; ``verify_email`` offers allauth's resend of the confirmation email.
+    """
     trial_label = f"Start your {settings.TRIAL_DAYS}-day free trial"
     choose_plan = PaywallAction(
         "choose_plan", "Choose a plan to keep reading", "GET", reverse("membership:plan-list")
@@ -139,7 +232,25 @@ def paywall_get(*, reason: AccessReason) -> Paywall:
     if reason == AccessReason.START_TRIAL:
         start = PaywallAction("start_trial", trial_label, "POST", reverse("membership:me-trial"))
         return Paywall(reason, trial_label, (start, choose_plan))
-    return Paywall(reason, "Choose a plan to keep reading", (choose_plan,))
+    if reason == AccessReason.VERIFY_EMAIL:
+        resend = PaywallAction(
+            "resend_verification",
+            "Send the confirmation email again",
+            "PUT",
+            reverse("headless:app:account:manage_email"),
+            {"email": reader.email} if reader is not None else {},
+        )
+        message = f"Verify your email address to start your {settings.TRIAL_DAYS}-day free trial"
+        return Paywall(reason, message, (resend, choose_plan))
+    if reason == AccessReason.UPGRADE:
+        return _upgrade_paywall(article)
+    if reason == AccessReason.PAYMENT_FAILED:
+        update = PaywallAction("update_card", "Update your card", "POST", reverse("billing:portal"))
+        message = "Your last payment did not go through: update your card to keep reading"
+        return Paywall(reason, message, (update,))
+    note = _subscribe_note(reader)
+    message = f"{note} Choose a plan to keep reading" if note else "Choose a plan to keep reading"
+    return Paywall(reason, message, (choose_plan,), note=note)
 
 
 @dataclass(frozen=True)

@@ -181,19 +181,28 @@ def _coupon_terms(coupon: dict[str, Any]) -> str:
 def portal_page(
     sb: Sandbox, bps_id: str, method: str, form: dict[str, str], message: str | None
 ) -> Response:
-    from .api import portal
+    from .api import portal, portal_flows
 
     with sb.store.lock:
         bps = sb.store.get(bps_id)
         if bps is None or bps.get("object") != "billing_portal.session":
             return page("Not found", "<h1>This portal session does not exist.</h1>", 404)
+        home = f"{sb.base_url}/p/session/{bps_id}"
         if method == "POST":
+            target = home
             try:
                 with sb.store.transaction():
                     note = portal.act(sb, bps, form)
+                if form.get("action") == "confirm_update":
+                    target, note = portal_flows.completion_target(bps, home, note)
             except StripeError as exc:
                 note = "Error: " + exc.message
-            return redirect(f"{sb.base_url}/p/session/{bps_id}?{urlencode({'message': note})}")
+            if target != home:
+                return redirect(target)
+            return redirect(f"{home}?{urlencode({'message': note})}")
+        pending = portal_flows.pending_update(bps)
+        if pending is not None:
+            return _confirm_page(sb, bps, pending, message)
         conf = sb.load(bps["configuration"], "billing_portal.configuration")
         subs = portal.customer_subscriptions(sb, bps["customer"])
         prices = portal.switchable_prices(sb, conf)
@@ -218,6 +227,29 @@ def portal_page(
         "<button type='submit'>Replace card</button></form></div>" + back
     )
     return page("Customer portal", body)
+
+
+def _confirm_page(
+    sb: Sandbox, bps: dict[str, Any], pending: dict[str, Any], message: str | None
+) -> Response:
+    """A deep link's one page: the change asked for (``subscription_update_confirm``)."""
+    sub = sb.load(pending["subscription"], "subscription")
+    item = pending["items"][0]
+    current = sub["items"]["data"][0]["price"]
+    new = sb.load(item["price"], "price") if item.get("price") else current
+    note = f"<p class='error' role='status'>{escape(message)}</p>" if message else ""
+    back = f"<p><a href='{escape(bps['return_url'])}'>← Return</a></p>" if bps["return_url"] else ""
+    body = (
+        f"<h1>Confirm your update</h1>{note}<div class='box'>"
+        f"<p>Current plan: {escape(invoicing.product_name(sb, current))} "
+        f"({escape(invoicing.price_label(sb, current))})</p>"
+        f"<p>New plan: <strong>{escape(invoicing.product_name(sb, new))}</strong> "
+        f"({escape(invoicing.price_label(sb, new))})</p>"
+        "<form method='post'><input type='hidden' name='action' value='confirm_update'>"
+        f"<input type='hidden' name='subscription' value='{escape(sub['id'])}'>"
+        "<button type='submit'>Confirm</button></form></div>" + back
+    )
+    return page("Confirm your update", body)
 
 
 def _subscription_block(sb: Sandbox, sub: dict[str, Any], prices: list[dict[str, Any]]) -> str:

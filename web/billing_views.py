@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
-from billing.checkout import checkout_complete, checkout_start, portal_open
+from billing.checkout import checkout_complete, checkout_start, plan_switch_open, portal_open
 from billing.errors import BillingError, BillingErrorCode
 from web.views import reader_page
 
@@ -76,6 +76,28 @@ def billing_manage_submit(request: HttpRequest) -> HttpResponse:
     except BillingError as error:
         messages.error(request, error.message)
         return redirect(reverse("web:pricing") if error.status == 409 else back)
+    return _see_other(url)
+
+
+@reader_page
+@require_POST
+def plan_switch_submit(request: HttpRequest) -> HttpResponse:
+    """Send a subscriber to Stripe's portal to confirm the switch to the chosen plan in one
+    step; the portal brings them back to ``next`` (the article) or to their account."""
+    back = _safe(request, request.POST.get("next", "")) or reverse("web:account")
+    if not isinstance(request.user, User):
+        return redirect(f"{reverse('account_login')}?{urlencode({'next': back})}")
+    try:
+        url = plan_switch_open(
+            user=request.user,
+            plan_slug=request.POST.get("plan", ""),
+            return_url=request.build_absolute_uri(back),
+        )
+    except BillingError as error:
+        messages.error(request, error.message)
+        if error.code == BillingErrorCode.NO_SUBSCRIPTION:
+            return redirect("web:pricing")
+        return redirect(back)
     return _see_other(url)
 
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("trial/", views.trial_start_submit, name="trial-start"),
     path("billing/subscribe/", billing_views.subscribe_submit, name="subscribe"),
     path("billing/manage/", billing_views.billing_manage_submit, name="manage-billing"),
+    path("billing/switch/", billing_views.plan_switch_submit, name="switch-plan"),
     path("billing/welcome/", billing_views.checkout_success_page, name="checkout-success"),
     path("billing/cancelled/", billing_views.checkout_cancel_page, name="checkout-cancel"),
     path("robots.txt", robots_txt, name="robots-txt"),

@@ -25,10 +25,11 @@ from membership.selectors import (
     article_get,
     article_list,
     entitlement_list_live,
+    paywall_get,
     plan_list,
     title_get,
     title_list,
-    trial_summary_get,
+    trial_state_get,
 )
 from membership.services import trial_start
 from web.jsonld import news_article_ld
@@ -75,11 +76,9 @@ def _plans_on_sale(request: HttpRequest) -> list[Any]:
     return plans
 
 
-def _trial_summary(request: HttpRequest) -> Any:
+def _trial_state(request: HttpRequest) -> Any:
     user = request.user
-    if isinstance(user, User) and user.trial_used_at is not None:
-        return trial_summary_get(user=user)
-    return None
+    return trial_state_get(user=user) if isinstance(user, User) else None
 
 
 @reader_page
@@ -89,7 +88,7 @@ def home_page(request: HttpRequest) -> HttpResponse:
     context = {
         "titles": title_list(),
         "articles": article_list()[:LATEST_ON_HOME],
-        "trial": _trial_summary(request),
+        "trial_state": _trial_state(request),
         "next_query": _next_query(request.path),
     }
     return render(request, "web/home.html", context)
@@ -117,6 +116,7 @@ def article_page(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the article to a reader with access; otherwise its teaser and the paywall."""
     article = article_get(article_id=pk)
     decision = article_access(reader=request.user, article=article)
+    reader = request.user if isinstance(request.user, User) else None
     context = {
         "article": article,
         "decision": decision,
@@ -127,6 +127,9 @@ def article_page(request: HttpRequest, pk: int) -> HttpResponse:
             f"web/paywall/{decision.reason}.html",
             "web/paywall/subscribe.html",
         ],
+        "paywall": None
+        if decision.granted
+        else paywall_get(reason=decision.reason, reader=reader, article=article),
         "plans": _plans_on_sale(request),
         "next_query": _next_query(request.path),
         "ld": news_article_ld(
@@ -155,8 +158,10 @@ def pricing_page(request: HttpRequest) -> HttpResponse:
 def account_page(request: HttpRequest) -> HttpResponse:
     """Show the reader's email, trial, live entitlements and subscription."""
     assert isinstance(request.user, User)
+    trial_state = trial_state_get(user=request.user)
     context = {
-        "trial": trial_summary_get(user=request.user),
+        "trial_state": trial_state,
+        "trial": trial_state.trial,
         "entitlements": entitlement_list_live(user=request.user),
         "subscription": subscription_summary_get(user=request.user),
         "billing_account": billing_account_exists(user=request.user),

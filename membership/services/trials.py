@@ -12,9 +12,17 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from membership.errors import trial_already_used
-from membership.models import EntitlementSource, Trial, TrialEvent, TrialKind, TrialStatus
-from membership.services.entitlements import entitlement_grant
+from accounts.selectors import email_address_verified
+from membership.errors import email_unverified, trial_already_used
+from membership.models import (
+    Entitlement,
+    EntitlementSource,
+    Trial,
+    TrialEvent,
+    TrialKind,
+    TrialStatus,
+)
+from membership.services.entitlements import entitlement_change, entitlement_grant
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +51,16 @@ def trial_claim(*, user: User, kind: str, starts_at: datetime, ends_at: datetime
     """Spend the reader's one trial (cardless, or a card trial through Stripe).
 
     Refuses with ``trial_already_used`` when this account, or any account ever opened with
-    the same normalised address, has had one.
+    the same normalised address, has had one; a cardless trial is refused with
+    ``email_unverified`` (403) until the reader's address is verified.
     """
     locked = User.objects.select_for_update().get(pk=user.pk)
     fingerprint = email_hash(locked.email)
     taken = Trial.objects.filter(Q(user=locked) | Q(email_hash=fingerprint)).exists()
     if locked.trial_used_at is not None or taken:
         raise trial_already_used()
+    if kind == TrialKind.CARDLESS and not email_address_verified(user=locked):
+        raise email_unverified()
     try:
         with transaction.atomic():
             trial = Trial.objects.create(
@@ -77,7 +88,8 @@ def trial_claim(*, user: User, kind: str, starts_at: datetime, ends_at: datetime
 def trial_start(*, user: User) -> Trial:
     """Start the reader's free trial: every premium title for ``TRIAL_DAYS`` days, no card.
 
-    One per person, for ever; a second attempt raises ``trial_already_used`` (409).
+    One per person, for ever; a second attempt raises ``trial_already_used`` (409), and a
+    reader whose address is not verified yet gets ``email_unverified`` (403).
     """
     now = timezone.now()
     ends_at = now + timedelta(days=settings.TRIAL_DAYS)
@@ -135,3 +147,46 @@ def trials_end(*, trial_ids: Sequence[int], at: datetime | None = None) -> list[
     if ended:
         logger.info("Ended %s trials: %s", len(ended), ended)
     return ended
+
+
+@transaction.atomic
+def trial_end_early(
+    *,
+    user: User,
+    at: datetime,
+    begun_by: datetime | None = None,
+    kinds: Sequence[str] = tuple(TrialKind),
+) -> Trial | None:
+    """Close at ``at``, before its planned end, the reader's trial (of one of ``kinds``)
+    that had begun by ``begun_by`` (``at``): Stripe ended their trial early
+    (``trial_end=now``), or they paid. The trial reads as ended from then on, everywhere,
+    and its own access ends then too. Return the trial closed, or None."""
+    trial = (
+        Trial.objects.select_for_update()
+        .filter(user=user, status=TrialStatus.ACTIVE, kind__in=kinds)
+        .filter(started_at__lte=begun_by or at, ends_at__gt=at)
+        .first()
+    )
+    if trial is None:
+        return None
+    planned_end = trial.ends_at
+    trial.ends_at = max(trial.started_at, at)
+    trial.status = TrialStatus.ENDED
+    trial.ended_at = at
+    trial.save(update_fields=["ends_at", "status", "ended_at"])
+    TrialEvent.objects.create(
+        trial=trial,
+        kind=TrialEvent.Kind.ENDED,
+        at=at,
+        data={"ends_at": planned_end.isoformat(), "ended_early": True},
+    )
+    live = Entitlement.objects.filter(
+        user=user, source=EntitlementSource.TRIAL, reference=f"trial:{trial.pk}", ends_at__gt=at
+    )
+    for entitlement in live:
+        ends_at = max(entitlement.starts_at, at)
+        entitlement_change(entitlement=entitlement, ends_at=ends_at, note="Trial ended early")
+    logger.info(
+        "Trial %s of user %s ended early at %s (planned %s)", trial.pk, user.pk, at, planned_end
+    )
+    return trial

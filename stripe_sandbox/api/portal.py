@@ -11,6 +11,7 @@ from ..objects import sessions
 from ..routes import route
 from .common import live, merge_metadata, paginate
 from .items import switch_items
+from .portal_flows import flow_from, pending_update
 
 
 def _features(given: dict[str, Any] | None) -> dict[str, Any]:
@@ -144,6 +145,7 @@ def session_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
     else:
         conf = default_configuration(sb)
     return_url = p.get("return_url") or conf["default_return_url"]
+    flow = flow_from(sb, p.get("flow_data"), customer, conf)
     bps = sessions.portal_session(
         now=sb.now_for(customer),
         base_url=sb.base_url,
@@ -151,6 +153,7 @@ def session_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
         configuration=conf["id"],
         return_url=return_url,
         locale=p.get("locale"),
+        flow=flow,
     )
     sb.save(bps)
     return bps
@@ -233,6 +236,19 @@ def act(sb: Sandbox, bps: dict[str, Any], form: dict[str, str]) -> str:
         )
         item = sub["items"]["data"][0]
         invoice_now = switch_items(sb, sub, [{"id": item["id"], "price": price_id}], behaviour, now)
+        message = "Your plan was updated."
+    elif action == "confirm_update":
+        # The deep link's one step: the change Masthead asked for, as the session holds it.
+        pending = pending_update(bps)
+        if pending is None or pending["subscription"] != sub["id"]:
+            raise StripeError("There is no update to confirm in this session.", param="action")
+        spec = {k: v for k, v in pending["items"][0].items() if v is not None}
+        behaviour = (
+            conf["features"]["subscription_update"].get("proration_behavior") or "create_prorations"
+        )
+        invoice_now = switch_items(sb, sub, [spec], behaviour, now)
+        bps.setdefault("_x", {})["completed"] = True
+        sb.save(bps)
         message = "Your plan was updated."
     else:
         raise StripeError(f"Unknown portal action: {action!r}", param="action")

@@ -129,6 +129,7 @@ def portal_session(
     configuration: str,
     return_url: str | None,
     locale: str | None,
+    flow: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     bps_id = new_id("bps")
     return {
@@ -138,10 +139,11 @@ def portal_session(
         "created": now,
         "customer": customer,
         "customer_account": None,
-        "flow": None,
+        "flow": flow,
         "livemode": False,
         "locale": locale,
         "on_behalf_of": None,
         "return_url": return_url,
         "url": f"{base_url}/p/session/{bps_id}",
+        "_x": {},
     }

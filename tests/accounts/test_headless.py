@@ -1,8 +1,14 @@
 """The app signs up and in through allauth headless and reads with its X-Session-Token."""
 
+import re
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.core import mail
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -18,19 +24,51 @@ def signup(client: APIClient, email: str):  # type: ignore[no-untyped-def]
     return client.post(SIGNUP, {"email": email, "password": STRONG_PASSWORD}, format="json")
 
 
-def test_a_reader_signs_up_starts_the_trial_and_reads_a_premium_article_with_the_token(db):
+def confirmation_key(message: mail.EmailMessage) -> str:
+    """Return the key of allauth's confirmation link in the email."""
+    found = re.search(r"/confirm-email/([^/\s]+)/", message.body)
+    assert found, message.body
+    return found.group(1)
+
+
+def test_a_reader_signs_up_verifies_starts_the_trial_and_reads_with_the_token(db):
     article = ArticleFactory()
     response = signup(APIClient(), "new.reader@example.com")
     assert response.status_code == 200
     token = response.json()["meta"]["session_token"]
     app = APIClient(HTTP_X_SESSION_TOKEN=token)
+    detail = reverse("membership:article-detail", kwargs={"pk": article.pk})
 
     me = app.get("/api/v1/me/")
+    refused = app.post("/api/v1/me/trial/")
+    paywall = app.get(detail).json()["paywall"]
+    resend = paywall["actions"][0]
+    mail.outbox.clear()
+    send = getattr(app, resend["method"].lower())
+    too_soon = send(resend["url"], resend["params"], format="json")
+    # allauth sends one confirmation per address every 3 minutes ("confirm_email").
+    with time_machine.travel(timezone.now() + timedelta(minutes=4)):
+        resent = send(resend["url"], resend["params"], format="json")
+    verified = app.post(
+        "/_allauth/app/v1/auth/email/verify",
+        {"key": confirmation_key(mail.outbox[-1])},
+        format="json",
+    )
     trial = app.post("/api/v1/me/trial/")
-    reading = app.get(reverse("membership:article-detail", kwargs={"pk": article.pk}))
+    reading = app.get(detail)
 
     assert me.status_code == 200
     assert me.json()["email"] == "new.reader@example.com"
+    assert me.json()["trial_eligibility"] == "verify_email"
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "email_unverified"
+    assert paywall["reason"] == "verify_email"
+    assert resend["kind"] == "resend_verification"
+    assert too_soon.status_code == 403
+    assert resent.status_code == 200, resent.content
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["new.reader@example.com"]
+    assert verified.status_code == 200, verified.content
     assert trial.status_code == 201
     assert reading.json()["access"] == {"granted": True, "reason": "trial"}
     assert MARKER in reading.json()["body"]

@@ -15,9 +15,11 @@ from tests.api.conftest import MARKER, session_token_for
 from tests.factories import TitleFactory, UserFactory
 
 
-def entitlements_make(*, reader, count: int, article_title) -> None:  # type: ignore[no-untyped-def]
+def entitlements_make(  # type: ignore[no-untyped-def]
+    *, reader, count: int, article_title, source=EntitlementSource.SUBSCRIPTION
+) -> None:
     """Store ``count`` entitlements across many titles and readers; the reader's own cover
-    only other titles, except one that covers ``article_title``."""
+    only other titles, except one from ``source`` that covers ``article_title``."""
     titles = [TitleFactory() for _ in range(20)]
     others = [UserFactory() for _ in range(5)]
     now = timezone.now()
@@ -38,7 +40,7 @@ def entitlements_make(*, reader, count: int, article_title) -> None:  # type: ig
     )
     mine = Entitlement.objects.create(
         user=reader,
-        source=EntitlementSource.SUBSCRIPTION,
+        source=source,
         all_titles=False,
         starts_at=now - timedelta(days=1),
         ends_at=now + timedelta(days=30),
@@ -73,7 +75,9 @@ def test_reading_an_article_costs_at_most_four_queries(
 def test_a_denied_reader_costs_at_most_four_queries_too(
     reader, premium_article, django_assert_max_num_queries, signed_in_by
 ):
-    entitlements_make(reader=reader, count=1000, article_title=TitleFactory())
+    entitlements_make(
+        reader=reader, count=1000, article_title=TitleFactory(), source=EntitlementSource.COMP
+    )
     if signed_in_by == "session":
         client = APIClient()
         client.force_login(reader)
@@ -86,4 +90,20 @@ def test_a_denied_reader_costs_at_most_four_queries_too(
         )
 
     assert response.json()["access"] == {"granted": False, "reason": "start_trial"}
+    assert "body" not in response.json()
+
+
+def test_a_subscriber_outside_their_plan_costs_one_query_more_for_the_plans_named(
+    reader, premium_article, django_assert_max_num_queries
+):
+    """The ``upgrade`` paywall names the plans covering the title: one query on top."""
+    entitlements_make(reader=reader, count=1000, article_title=TitleFactory())
+    client = APIClient(HTTP_X_SESSION_TOKEN=session_token_for(reader))
+
+    with django_assert_max_num_queries(5):
+        response = client.get(
+            reverse("membership:article-detail", kwargs={"pk": premium_article.pk})
+        )
+
+    assert response.json()["access"] == {"granted": False, "reason": "upgrade"}
     assert "body" not in response.json()

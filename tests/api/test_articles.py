@@ -69,7 +69,11 @@ def test_article_detail_url_is_the_articles_absolute_url(premium_article):
     [
         ("sign_up", "Sign up to read this article", ["sign_up", "sign_in"]),
         ("start_trial", "Start your 14-day free trial", ["start_trial", "choose_plan"]),
-        ("subscribe", "Choose a plan to keep reading", ["choose_plan"]),
+        (
+            "subscribe",
+            "Your free trial has ended. Choose a plan to keep reading",
+            ["choose_plan"],
+        ),
     ],
 )
 def test_article_detail_shows_a_denied_reader_the_teaser_and_the_paywall(
@@ -96,12 +100,14 @@ def test_paywall_actions_say_how_to_sign_up_and_sign_in(api_client, premium_arti
             "label": "Sign up",
             "method": "POST",
             "url": "/_allauth/app/v1/auth/signup",
+            "params": {},
         },
         {
             "kind": "sign_in",
             "label": "Already a member? Sign in",
             "method": "POST",
             "url": "/_allauth/app/v1/auth/login",
+            "params": {},
         },
     ]
 
@@ -185,7 +191,7 @@ def test_article_list_gives_teasers_with_access_and_never_a_body(reader, reader_
     assert all(set(item) == TEASER_KEYS for item in results)
     assert {item["id"]: item["access"] for item in results} == {
         covered.pk: {"granted": True, "reason": "subscription"},
-        uncovered.pk: {"granted": False, "reason": "start_trial"},
+        uncovered.pk: {"granted": False, "reason": "upgrade"},
         free.pk: {"granted": True, "reason": "free_article"},
     }
     assert MARKER not in response.content.decode()

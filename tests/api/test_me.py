@@ -24,6 +24,7 @@ def test_me_shows_the_reader_without_a_trial(reader, reader_client):
         "id": reader.pk,
         "email": reader.email,
         "trial": None,
+        "trial_eligibility": "available",
         "entitlements": [],
         "subscription": None,
     }

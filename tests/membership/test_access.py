@@ -4,8 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from allauth.account.models import EmailAddress
 from django.contrib.auth.models import AnonymousUser
 
+from accounts.models import User
 from membership.access import AccessReason, article_access, reader_coverage
 from membership.models import Entitlement
 from membership.services import comp_grant, entitlement_grant, entitlement_revoke, trial_start
@@ -161,3 +163,81 @@ def test_coverage_decides_a_whole_list_in_one_query(django_assert_num_queries) -
     assert reasons == [AccessReason.COMP, AccessReason.START_TRIAL, AccessReason.FREE_ARTICLE]
     for article in articles:
         assert coverage.decide(article) == article_access(reader=reader, article=article)
+
+
+def test_a_subscriber_outside_their_plan_is_told_to_upgrade() -> None:
+    reader = UserFactory()
+    covered, other = TitleFactory(), TitleFactory()
+    entitlement_grant(
+        user=reader,
+        source="subscription",
+        titles=[covered],
+        ends_at=datetime.now(UTC) + timedelta(days=30),
+    )
+
+    assert decide(reader, ArticleFactory(title=covered)) == (True, AccessReason.SUBSCRIPTION)
+    assert decide(reader, ArticleFactory(title=other)) == (False, AccessReason.UPGRADE)
+
+
+def test_a_subscriber_in_grace_outside_their_plan_is_told_to_upgrade_not_to_fix_the_card() -> None:
+    reader = UserFactory(payment_issue_since=datetime.now(UTC) - timedelta(days=1))
+    entitlement_grant(
+        user=reader,
+        source="subscription",
+        titles=[TitleFactory()],
+        ends_at=datetime.now(UTC) + timedelta(days=6),
+    )
+
+    assert decide(reader, ArticleFactory()) == (False, AccessReason.UPGRADE)
+
+
+def test_a_comp_reader_who_had_a_trial_is_asked_to_subscribe_outside_their_titles() -> None:
+    reader = UserFactory()
+    with time_machine.travel(NOW - timedelta(days=30), tick=False):
+        trial_start(user=reader)
+    covered = TitleFactory()
+    comp_grant(
+        user=reader, titles=[covered], ends_at=datetime.now(UTC) + timedelta(days=7), note="x",
+        actor=None,
+    )
+
+    assert decide(reader, ArticleFactory(title=covered)) == (True, AccessReason.COMP)
+    assert decide(reader, ArticleFactory()) == (False, AccessReason.SUBSCRIBE)
+
+
+def test_an_unverified_reader_is_asked_to_verify_before_the_trial() -> None:
+    reader = UserFactory(email_verified=False)
+
+    assert decide(reader, ArticleFactory()) == (False, AccessReason.VERIFY_EMAIL)
+
+    EmailAddress.objects.filter(user=reader).update(verified=True)
+    assert decide(reader, ArticleFactory()) == (False, AccessReason.START_TRIAL)
+
+
+def test_an_address_that_had_a_trial_on_another_account_is_asked_to_subscribe() -> None:
+    first = UserFactory(email="kit@example.com")
+    trial_start(user=first)
+    first.delete()
+    reader = UserFactory(email="later@example.com")
+    User.objects.filter(pk=reader.pk).update(email="kit@example.com")  # an address change
+    reader.refresh_from_db()
+    assert reader.trial_used_at is None
+
+    assert decide(reader, ArticleFactory()) == (False, AccessReason.SUBSCRIBE)
+
+
+@pytest.mark.parametrize("verified", [True, False])
+def test_the_trial_facts_cost_no_extra_query_and_agree_with_the_coverage(  # type: ignore[no-untyped-def]
+    django_assert_num_queries, verified
+) -> None:
+    reader = UserFactory(email_verified=verified)
+    articles = [ArticleFactory(), ArticleFactory()]
+
+    with django_assert_num_queries(1):
+        decision = article_access(reader=reader, article=articles[0])
+    with django_assert_num_queries(1):
+        coverage = reader_coverage(reader=reader)
+        decided = [coverage.decide(article) for article in articles]
+
+    assert decision.reason == (AccessReason.START_TRIAL if verified else AccessReason.VERIFY_EMAIL)
+    assert decided == [decision, decision]

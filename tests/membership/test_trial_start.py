@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from allauth.account.models import EmailAddress
 
 from config.errors import ApplicationError
 from membership.access import AccessReason, article_access
@@ -107,3 +108,39 @@ def test_access_ends_at_the_second_the_trial_ends() -> None:
     with time_machine.travel(trial.ends_at, tick=False):
         decision = article_access(reader=reader, article=article)
         assert (decision.granted, decision.reason) == (False, AccessReason.SUBSCRIBE)
+
+
+def test_a_cardless_trial_needs_a_verified_address() -> None:
+    reader = UserFactory(email_verified=False)
+
+    with pytest.raises(ApplicationError) as refused:
+        trial_start(user=reader)
+
+    assert (refused.value.code, refused.value.status) == ("email_unverified", 403)
+    assert not Trial.objects.exists() and not Entitlement.objects.exists()
+    reader.refresh_from_db()
+    assert reader.trial_used_at is None
+    EmailAddress.objects.filter(user=reader).update(verified=True)
+    assert trial_start(user=reader).user == reader
+
+
+def test_a_verified_address_that_is_not_the_primary_one_does_not_count() -> None:
+    reader = UserFactory(email_verified=False)
+    EmailAddress.objects.create(user=reader, email="old@example.com", verified=True)
+
+    with pytest.raises(ApplicationError) as refused:
+        trial_start(user=reader)
+
+    assert refused.value.code == "email_unverified"
+
+
+def test_an_address_that_had_its_trial_is_told_so_before_being_asked_to_verify() -> None:
+    first = UserFactory(email="twice@example.com")
+    trial_start(user=first)
+    first.delete()
+    again = UserFactory(email="twice@example.com", email_verified=False)
+
+    with pytest.raises(ApplicationError) as refused:
+        trial_start(user=again)
+
+    assert refused.value.code == "trial_already_used"

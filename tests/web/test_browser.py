@@ -1,8 +1,10 @@
 """A reader's journeys in Chromium against a live server, with screenshots of each step."""
 
+import re
 from pathlib import Path
 
 import pytest
+from django.core import mail
 from playwright.sync_api import Page, expect
 
 from tests.factories import PASSWORD
@@ -35,7 +37,7 @@ def sign_in(page: Page, email: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
-def test_an_anonymous_reader_signs_up_starts_the_trial_and_reads_the_article(
+def test_an_anonymous_reader_signs_up_verifies_starts_the_trial_and_reads_the_article(
     live_server, page: Page, premium_article
 ) -> None:
     article_url = f"{live_server.url}/articles/{premium_article.pk}/"
@@ -54,13 +56,23 @@ def test_an_anonymous_reader_signs_up_starts_the_trial_and_reads_the_article(
 
     expect(page).to_have_url(article_url)
     assert MARKER not in page.content()
-    snap(page, "signup-flow-3-start-trial")
+    expect(
+        page.get_by_role("heading", name="Verify your email address to start your 14-day")
+    ).to_be_visible()
+    snap(page, "signup-flow-3-verify-email")
+    link = re.search(r"https?://\S+/confirm-email/\S+/", mail.outbox[-1].body)
+    assert link is not None, mail.outbox[-1].body
+    page.goto(link.group(0))
+    page.get_by_role("button", name="Confirm").click()
+
+    page.goto(article_url)
+    snap(page, "signup-flow-4-start-trial")
     page.get_by_role("button", name="Start your 14-day free trial").click()
 
     expect(page).to_have_url(article_url)
     expect(page.get_by_text(MARKER)).to_be_visible()
     expect(page.get_by_text("Your 14-day free trial has started.")).to_be_visible()
-    snap(page, "signup-flow-4-reading")
+    snap(page, "signup-flow-5-reading")
 
 
 def test_a_reader_without_access_never_sees_the_body(

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from billing.models import Subscription, WebhookEvent
 from tests.billing import conftest as billing_fixtures
 from tests.billing.paying import CARD_OK, plan_on_sale, subscribe
-from tests.factories import UserFactory
+from tests.factories import TitleFactory, UserFactory
 from tests.web.conftest import MARKER, lapsed_reader
 from tests.web.test_browser import SHOTS, WIDTHS, sign_in, snap
 
@@ -104,3 +104,37 @@ def test_a_subscriber_cancels_in_the_portal_and_account_shows_when_it_ends(
     expect(page.get_by_text("Ends on")).to_be_visible()
     expect(page.get_by_text("Renews on")).to_have_count(0)
     snap(page, "portal-4-account-ending")
+
+
+def test_a_subscriber_outside_their_plan_switches_in_one_step_and_reads(
+    sandbox_webhooks, live_server, page: Page, premium_article, plans
+) -> None:
+    everything, essentials = (plan_on_sale(plan) for plan in plans)
+    essentials.all_titles = False
+    essentials.save()
+    essentials.titles.set([TitleFactory(name="The Other Paper")])
+    reader = UserFactory()
+    subscription = subscribe(sandbox_webhooks.client(), reader, essentials)
+    article_url = f"{live_server.url}/articles/{premium_article.pk}/"
+
+    page.goto(f"{live_server.url}/accounts/login/?next=/articles/{premium_article.pk}/")
+    sign_in(page, reader.email)
+    expect(
+        page.get_by_role("heading", name="Your plan does not cover The Harbour Gazette")
+    ).to_be_visible()
+    assert MARKER not in page.content()
+    snap(page, "upgrade-1-paywall")
+    page.get_by_role("button", name="Switch to Everything").click()
+
+    expect(page.get_by_role("heading", name="Confirm your update")).to_be_visible()
+    snap_stripe(page, "upgrade-2-confirm")
+    page.get_by_role("button", name="Confirm").click()
+
+    expect(page).to_have_url(article_url)
+    wait_for(
+        lambda: Subscription.objects.filter(pk=subscription.pk, plan=everything).exists(),
+        "the plan switch webhook",
+    )
+    page.reload()
+    expect(page.get_by_text(MARKER)).to_be_visible()
+    snap(page, "upgrade-3-reading")

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
@@ -127,13 +128,17 @@ def plans_seed(*, titles: dict[str, Title]) -> None:
 
 
 def user_seed(*, email: str, password: str, name: str, staff: bool = True) -> User:
-    """Return the account for ``email``, creating it with ``password`` (hashed once)."""
+    """Return the account for ``email``, creating it with ``password`` (hashed once); its
+    address is verified (allauth's ``EmailAddress``), so a demo reader may start a trial."""
     user, created = User.objects.get_or_create(
         email=email, defaults={"full_name": name, "is_staff": staff, "is_superuser": staff}
     )
     if created:
         user.set_password(password)
         user.save(update_fields=["password"])
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"primary": True, "verified": True}
+    )
     return user
 
 
