@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import cache_config, env_bool, env_int, env_list, env_str
+from config.env import cache_config, env_bool, env_int, env_list, env_str, site_url_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MASTHEAD_VAR_DIR", str(BASE_DIR / "var")))
@@ -34,7 +34,16 @@ EMAIL_HASH_KEY = env_str("EMAIL_HASH_KEY", SECRET_KEY)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# The site's public address. Every absolute URL given to Stripe or put in an email is built
+# from it, never from the request's Host header (which ALLOWED_HOSTS checks without its port).
+SITE_URL = site_url_parse(env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else ""))
+# Proxies in front of Masthead that each append to X-Forwarded-For (a load balancer, a CDN):
+# the per-IP rate limits (allauth's and DRF's throttles) count the address the outermost
+# trusted proxy saw. 0 trusts none and counts REMOTE_ADDR, ignoring X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -222,6 +231,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",

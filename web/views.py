@@ -19,6 +19,7 @@ from accounts.models import User
 from billing.selectors import billing_account_exists, subscription_summary_get
 from config.api import mark_reader_specific
 from config.errors import ApplicationError
+from config.site import site_url
 from membership.access import article_access
 from membership.selectors import (
     article_get,
@@ -110,7 +111,7 @@ def article_page(request: HttpRequest, pk: int) -> HttpResponse:
         "plans": plan_list(),
         "next_query": _next_query(request.path),
         "ld": news_article_ld(
-            article=article, url=request.build_absolute_uri(), granted=decision.granted
+            article=article, url=site_url(request.path), granted=decision.granted
         ),
     }
     return render(request, "web/article.html", context)
