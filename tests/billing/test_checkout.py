@@ -95,10 +95,16 @@ def test_a_lapsed_reader_pays_now(sandbox_api):
 def test_the_api_answers_the_url_of_a_checkout_session_for_the_reader(
     sandbox_api, reader, reader_client, settings
 ):
+    """Stripe sends the reader back to SITE_URL, not to the Host the request came with
+    (``ALLOWED_HOSTS`` does not check its port)."""
     settings.SITE_URL = "https://news.example.com"
+    settings.ALLOWED_HOSTS = ["news.example.com"]
     plan = plan_on_sale()
 
-    response = reader_client.post(CHECKOUT, {"plan": plan.slug, "interval": "year"}, "json")
+    response = reader_client.post(
+        CHECKOUT, {"plan": plan.slug, "interval": "year"}, "json",
+        HTTP_HOST="news.example.com:1337",
+    )
 
     assert response.status_code == 201
     url = response.json()["url"]

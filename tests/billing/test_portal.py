@@ -15,11 +15,12 @@ def test_a_subscriber_gets_masthead_s_portal_that_returns_to_the_account_page(
     sandbox_api, reader, reader_client, settings
 ):
     settings.SITE_URL = "https://news.example.com"
+    settings.ALLOWED_HOSTS = ["news.example.com"]
     plan = plan_on_sale(name="Everything")
     plan_on_sale(name="Essentials")
     subscribe(sandbox_api.client(), reader, plan)
 
-    response = reader_client.post(PORTAL, {}, "json")
+    response = reader_client.post(PORTAL, {}, "json", HTTP_HOST="news.example.com:1337")
 
     assert response.status_code == 201
     url = response.json()["url"]
