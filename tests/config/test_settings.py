@@ -84,6 +84,22 @@ def test_site_url_loses_its_trailing_slash() -> None:
     assert site_url_parse("https://news.example.com:8443/") == "https://news.example.com:8443"
 
 
+def test_trusted_proxy_count_sets_allauths_and_drfs_proxy_counts(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    env.update(MASTHEAD_VAR_DIR=str(tmp_path), DEBUG="true", TRUSTED_PROXY_COUNT="2")
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "from rest_framework.settings import api_settings; "
+        "from allauth import app_settings; "
+        "print(app_settings.TRUSTED_PROXY_COUNT, api_settings.NUM_PROXIES)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"}, check=False,
+    )
+    assert result.stdout.split() == ["2", "2"], result.stderr
+
+
 def test_a_negative_trusted_proxy_count_is_refused(tmp_path: Path) -> None:
     result = django_check(tmp_path, DEBUG="true", TRUSTED_PROXY_COUNT="-1")
     assert result.returncode != 0
