@@ -144,7 +144,17 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
-ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
+# Sign-up always waits for the reader to confirm their address (the emailed link signs them
+# in), so it answers alike whether or not the address has an account: the owner of an
+# existing one is emailed instead (allauth's enumeration prevention, which needs allauth's
+# "mandatory"). The ACCOUNT_EMAIL_VERIFICATION variable says whether a later sign-in with a
+# password waits too ("mandatory") or not ("optional": the paywall asks for the address to
+# be confirmed before the trial). accounts/adapter.py's login stage applies it.
+EMAIL_VERIFICATION_AT_SIGN_IN = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
+if EMAIL_VERIFICATION_AT_SIGN_IN not in {"optional", "mandatory"}:
+    raise ImproperlyConfigured("ACCOUNT_EMAIL_VERIFICATION must be optional or mandatory.")
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_PREVENT_ENUMERATION = True
 # Address rules on sign-up, and links in allauth's emails from SITE_URL (accounts/adapter.py).
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 HEADLESS_ADAPTER = "accounts.adapter.HeadlessAdapter"
@@ -159,8 +169,6 @@ ACCOUNT_RATE_LIMITS = {
 HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_TOKEN_STRATEGY = "accounts.api.OneQuerySessionTokenStrategy"  # noqa: S105 (a class)
 HEADLESS_ONLY = False
-if ACCOUNT_EMAIL_VERIFICATION not in {"none", "optional", "mandatory"}:
-    raise ImproperlyConfigured("ACCOUNT_EMAIL_VERIFICATION must be none, optional or mandatory.")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

@@ -6,6 +6,12 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from tests.accounts.signing_up import (
+    VERIFY,
+    app_signup_confirmed,
+    assert_waits_for_the_email,
+    confirmation_key,
+)
 from tests.api.conftest import MARKER
 from tests.factories import PASSWORD, ArticleFactory, UserFactory
 
@@ -20,9 +26,7 @@ def signup(client: APIClient, email: str):  # type: ignore[no-untyped-def]
 
 def test_a_reader_signs_up_starts_the_trial_and_reads_a_premium_article_with_the_token(db):
     article = ArticleFactory()
-    response = signup(APIClient(), "new.reader@example.com")
-    assert response.status_code == 200
-    token = response.json()["meta"]["session_token"]
+    token = app_signup_confirmed("new.reader@example.com")
     app = APIClient(HTTP_X_SESSION_TOKEN=token)
 
     me = app.get("/api/v1/me/")
@@ -60,14 +64,47 @@ def test_sign_in_with_a_wrong_password_is_denied(db):
     assert "session_token" not in response.json().get("meta", {})
 
 
-def test_sign_up_refuses_an_address_taken_in_another_case(db):
-    assert signup(APIClient(), "reader@example.com").status_code == 200
+def test_sign_up_waits_for_the_emailed_link_and_the_link_signs_in(db, mailoutbox):
+    response = signup(APIClient(), "reader@example.com")
 
-    response = signup(APIClient(), "Reader@Example.com")
+    assert_waits_for_the_email(response)
+    assert APIClient(HTTP_X_SESSION_TOKEN=response.json()["meta"]["session_token"]).get(
+        "/api/v1/me/"
+    ).status_code == 401
+    assert len(mailoutbox) == 1 and "Confirm Your Email" in mailoutbox[0].subject
+    pending = APIClient(HTTP_X_SESSION_TOKEN=response.json()["meta"]["session_token"])
+    verified = pending.post(VERIFY, {"key": confirmation_key("reader@example.com")}, "json")
+    token = verified.json()["meta"]["session_token"]
+    assert APIClient(HTTP_X_SESSION_TOKEN=token).get("/api/v1/me/").status_code == 200
 
-    assert response.status_code == 400
-    assert response.json()["errors"][0]["param"] == "email"
-    assert User.objects.count() == 1
+
+def test_sign_up_with_a_taken_address_answers_as_for_a_new_one_and_emails_the_owner(
+    db, mailoutbox
+):
+    """Enumeration prevention: a stranger learns nothing; the owner hears of the attempt."""
+    UserFactory(email="reader@example.com")
+    new = signup(APIClient(), "someone.new@example.com")
+
+    taken = signup(APIClient(), "Reader@Example.com")
+
+    assert_waits_for_the_email(new)
+    assert_waits_for_the_email(taken)
+    assert taken.json()["data"] == new.json()["data"]
+    assert User.objects.filter(email__iexact="reader@example.com").count() == 1
+    owner = [m for m in mailoutbox if m.to == ["reader@example.com"]]
+    assert len(owner) == 1 and "Account Already Exists" in owner[0].subject
+
+
+def test_an_unconfirmed_reader_may_still_sign_in_with_the_password(db):
+    """Sign-in does not wait for the address (ACCOUNT_EMAIL_VERIFICATION=optional): the
+    paywall asks for it before the trial instead."""
+    signup(APIClient(), "reader@example.com")
+
+    response = APIClient().post(
+        LOGIN, {"email": "reader@example.com", "password": STRONG_PASSWORD}, format="json"
+    )
+
+    assert response.status_code == 200 and response.json()["meta"]["session_token"]
 
 
 def test_sign_up_refuses_a_weak_password(db):
