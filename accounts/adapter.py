@@ -9,6 +9,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.app_settings import EmailVerificationMethod
 from allauth.headless.adapter import DefaultHeadlessAdapter
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -46,6 +47,18 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def format_email_subject(self, subject: str) -> str:
         return f"[{site_public().name}] {subject}"
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The reader's address for allauth's per-IP limits: ``TRUSTED_PROXY_COUNT`` entries
+        from the right of X-Forwarded-For. A request with fewer entries did not come through
+        every proxy, so its peer's own address counts (allauth would answer a 500)."""
+        try:
+            return super().get_client_ip(request)
+        except ImproperlyConfigured:
+            peer = request.META.get("REMOTE_ADDR")
+            if not peer:
+                raise PermissionDenied("Unable to determine client IP address") from None
+            return str(peer)
 
     def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
         """The per-account failure limit (``login_failed``'s ``key``), keyed on the public

@@ -104,7 +104,9 @@ def test_an_unconfirmed_reader_may_still_sign_in_with_the_password(db):
         LOGIN, {"email": "reader@example.com", "password": STRONG_PASSWORD}, format="json"
     )
 
-    assert response.status_code == 200 and response.json()["meta"]["session_token"]
+    assert response.status_code == 200
+    token = response.json()["meta"]["session_token"]
+    assert APIClient(HTTP_X_SESSION_TOKEN=token).get("/api/v1/me/").status_code == 200
 
 
 def test_sign_up_refuses_a_weak_password(db):

@@ -144,6 +144,15 @@ def test_behind_one_proxy_each_reader_has_their_own_sign_in_bucket(settings):  #
     assert other.status_code == 200 and other.json()["meta"]["session_token"]
 
 
+def test_a_request_that_skipped_a_trusted_proxy_counts_on_its_peers_address(settings):  # type: ignore[no-untyped-def]
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 2
+    client = Client(REMOTE_ADDR="203.0.113.7")
+
+    answers = [_fail_signing_in(client, f"192.0.2.{n}", 1)[0] for n in range(11)]
+
+    assert LIMITED not in answers[:10] and answers[10] == LIMITED
+
+
 def test_without_a_trusted_proxy_a_forged_forwarded_for_buys_no_fresh_bucket():  # type: ignore[no-untyped-def]
     client = Client(REMOTE_ADDR="203.0.113.7")
 
