@@ -4,11 +4,8 @@ every link in allauth's emails built from ``SITE_URL`` rather than the request's
 from typing import Any
 from urllib.parse import quote
 
-from allauth.account import stages
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.account.app_settings import EmailVerificationMethod
 from allauth.headless.adapter import DefaultHeadlessAdapter
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest
 from django.urls import reverse
@@ -17,22 +14,11 @@ from accounts.addresses import email_normalize
 from config.site import site_public, site_url
 
 
-class EmailVerificationStage(stages.EmailVerificationStage):
-    """allauth's "verify your email" step of a login: a sign-up always waits in it (so
-    sign-up cannot tell a stranger whether an address has an account); a sign-in with a
-    password waits only when ``EMAIL_VERIFICATION_AT_SIGN_IN`` is "mandatory"."""
-
-    def handle(self) -> tuple[Any, bool]:
-        relaxed = settings.EMAIL_VERIFICATION_AT_SIGN_IN == EmailVerificationMethod.OPTIONAL
-        if relaxed and not self.login.signup:
-            self.login.email_verification = EmailVerificationMethod.OPTIONAL
-        return super().handle()
-
-
 class AccountAdapter(DefaultAccountAdapter):
     def get_login_stages(self) -> list[str]:
-        """allauth's stages, with Masthead's email verification step in place of its own."""
-        ours = f"{EmailVerificationStage.__module__}.{EmailVerificationStage.__qualname__}"
+        """allauth's stages, with Masthead's email verification step in place of its own
+        (named, not imported: importing allauth's stages first is a circular import)."""
+        ours = "accounts.stages.EmailVerificationStage"
         theirs = "allauth.account.stages.EmailVerificationStage"
         return [ours if path == theirs else path for path in super().get_login_stages()]
 
