@@ -149,7 +149,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 # existing one is emailed instead (allauth's enumeration prevention, which needs allauth's
 # "mandatory"). The ACCOUNT_EMAIL_VERIFICATION variable says whether a later sign-in with a
 # password waits too ("mandatory") or not ("optional": the paywall asks for the address to
-# be confirmed before the trial). accounts/adapter.py's login stage applies it.
+# be confirmed before the trial). accounts/stages.py's login stage applies it.
 EMAIL_VERIFICATION_AT_SIGN_IN = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
 if EMAIL_VERIFICATION_AT_SIGN_IN not in {"optional", "mandatory"}:
     raise ImproperlyConfigured("ACCOUNT_EMAIL_VERIFICATION must be optional or mandatory.")
