@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# The public address in emails and in the addresses Stripe sends readers back to.
+SITE_URL ?= http://127.0.0.1:$(PORT)
 export DEBUG ?= true
 
 .PHONY: install browser run test reliability bench bench-tools lint migrate seed clean
@@ -29,11 +31,11 @@ seed: migrate
 run: seed
 	@echo ""
 	@echo "Masthead is starting (web, Celery worker, Celery beat). Stop with Ctrl-C."
-	@echo "  Site:      http://127.0.0.1:$(PORT)/"
+	@echo "  Site:      $(SITE_URL)/"
 	@echo "  Admin:     http://127.0.0.1:$(PORT)/admin/"
 	@echo "  API docs:  http://127.0.0.1:$(PORT)/api/docs/"
 	@echo ""
-	MASTHEAD_PORT=$(PORT) $(BIN)/honcho start
+	MASTHEAD_PORT=$(PORT) SITE_URL=$(SITE_URL) $(BIN)/honcho start
 
 # The browser tests drive Debian's Chromium; Playwright's own download does not work here.
 browser:

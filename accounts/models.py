@@ -7,10 +7,9 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.addresses import email_normalize
 
-def email_normalize(email: str) -> str:
-    """Return the address as stored: trimmed and lower-cased."""
-    return email.strip().lower()
+__all__ = ["User", "UserManager", "email_normalize"]
 
 
 class UserManager(BaseUserManager["User"]):

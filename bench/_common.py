@@ -108,6 +108,7 @@ def server_env(url: str, **extra: str) -> dict[str, str]:
         STRIPE_WEBHOOK_SECRET=BENCH_WEBHOOK_SECRET,
         STRIPE_API_BASE="http://127.0.0.1:9",
         ALLOWED_HOSTS="127.0.0.1",
+        SITE_URL="http://127.0.0.1",
         SECURE_SSL_REDIRECT="false",
         DB_CONN_MAX_AGE="600",
         CACHE_URL="locmem://",

@@ -13,16 +13,13 @@ from accounts.models import User
 from billing.checkout import INTERVALS, checkout_start, plan_switch_open, portal_open
 from billing.selectors import subscription_summary_get
 from config.api import error_responses
+from config.site import site_url
 from membership import api as membership_api
 
 
 def _reader(request: Request) -> User:
     assert isinstance(request.user, User)
     return request.user
-
-
-def _base_url(request: Request) -> str:
-    return request.build_absolute_uri("/")
 
 
 class UrlOutput(serializers.Serializer):
@@ -50,7 +47,6 @@ class CheckoutStartApi(APIView):
             user=_reader(request),
             plan_slug=data.validated_data["plan"],
             interval=data.validated_data["interval"],
-            base_url=_base_url(request),
         )
         return Response(UrlOutput({"url": started.url}).data, status=status.HTTP_201_CREATED)
 
@@ -70,7 +66,7 @@ class PortalOpenApi(APIView):
         """Open a Stripe Customer Portal session (card, plan, cancellation, invoices) that
         returns to the account page. 409 ``no_billing_account`` to a reader who never paid."""
         PortalOpenInput(data=request.data).is_valid(raise_exception=True)
-        return_url = request.build_absolute_uri(reverse("web:account"))
+        return_url = site_url(reverse("web:account"))
         url = portal_open(user=_reader(request), return_url=return_url)
         return Response(UrlOutput({"url": url}).data, status=status.HTTP_201_CREATED)
 
@@ -96,7 +92,7 @@ class PlanSwitchApi(APIView):
         url = plan_switch_open(
             user=_reader(request),
             plan_slug=data.validated_data["plan"],
-            return_url=request.build_absolute_uri(reverse("web:account")),
+            return_url=site_url(reverse("web:account")),
         )
         return Response(UrlOutput({"url": url}).data, status=status.HTTP_201_CREATED)
 

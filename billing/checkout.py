@@ -20,6 +20,7 @@ from billing.errors import BillingError, BillingErrorCode
 from billing.models import LIVE_STATUSES, Customer, PlanPrices, Subscription, SyncStatus
 from billing.plans import portal_configuration_id
 from billing.services import checkout_session_apply, customer_ensure
+from config.site import site_url
 from membership.models import Plan, TrialStatus
 from membership.selectors import trial_summary_get
 
@@ -87,19 +88,20 @@ def checkout_trial_ends(
     return {plan.pk: due for plan in plans}
 
 
-def _page_url(base_url: str, name: str, query: dict[str, str]) -> str:
-    url = f"{base_url.rstrip('/')}{reverse(name)}"
+def _page_url(name: str, query: dict[str, str]) -> str:
+    url = site_url(reverse(name))
     return f"{url}?{urlencode(query)}" if query else url
 
 
 def checkout_start(
-    *, user: User, plan_slug: str, interval: str, base_url: str, next_url: str = ""
+    *, user: User, plan_slug: str, interval: str, next_url: str = ""
 ) -> CheckoutStart:
     """Open a Checkout session for the reader on the plan, paid every ``interval``, with
     the trial the reader is due; the reader's older open sessions are expired first.
 
     Refuses ``already_subscribed`` (409), ``unknown_plan`` (404) and ``plan_not_synced``
-    (503). The success page gets ``session_id`` and ``next``, the cancel page ``next``.
+    (503). Stripe sends the reader back to this site's ``SITE_URL``: the success page gets
+    ``session_id`` and ``next``, the cancel page ``next``.
     """
     plan, price_id = _plan_prices(plan_slug=plan_slug, interval=interval)
     live = Subscription.objects.filter(user=user, status__in=LIVE_STATUSES).exists()
@@ -112,7 +114,7 @@ def checkout_start(
     customer = customer_ensure(user=user)
     expired = stripe_gateway.checkout_sessions_expire_open(customer_id=customer.stripe_id)
     back = {"next": next_url} if next_url else {}
-    success_url = _page_url(base_url, "web:checkout-success", back)
+    success_url = _page_url("web:checkout-success", back)
     success_url += ("&" if back else "?") + "session_id={CHECKOUT_SESSION_ID}"
     trial_end = checkout_trial_end(user=user, plan=plan, now=timezone.now())
     session = stripe_gateway.checkout_session_create(
@@ -120,7 +122,7 @@ def checkout_start(
         customer_id=customer.stripe_id,
         price_id=price_id,
         success_url=success_url,
-        cancel_url=_page_url(base_url, "web:checkout-cancel", back),
+        cancel_url=_page_url("web:checkout-cancel", back),
         trial_end=int(trial_end.timestamp()) if trial_end else None,
         attempt=uuid4().hex,
     )

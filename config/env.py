@@ -74,3 +74,27 @@ def cache_config(url: str, *, default_dir: Path) -> dict[str, Any]:
     raise ImproperlyConfigured(
         f"CACHE_URL={url!r}: use redis://host:port/db, file:///path or locmem://."
     )
+
+
+def site_url_parse(url: str) -> str:
+    """Return ``SITE_URL`` without its trailing slash; refuse an empty or partial address.
+
+    The site's public address must be a scheme and a host (and optionally a port), such as
+    ``https://news.example.com``: it is the start of every link in an email and of every
+    address Stripe sends a reader back to.
+    """
+    if not url:
+        raise ImproperlyConfigured(
+            "SITE_URL is not set. Masthead refuses to start with DEBUG off and no SITE_URL: "
+            "set it to the site's public address, e.g. https://news.example.com."
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ImproperlyConfigured(f"SITE_URL={url!r}: use http(s)://host[:port].")
+    if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
+        raise ImproperlyConfigured(f"SITE_URL={url!r}: give only the scheme, host and port.")
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"SITE_URL={url!r}: the port is not a number.") from exc
+    return f"{parts.scheme}://{parts.netloc}"

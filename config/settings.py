@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import cache_config, env_bool, env_int, env_list, env_str
+from config.env import cache_config, env_bool, env_int, env_list, env_str, site_url_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MASTHEAD_VAR_DIR", str(BASE_DIR / "var")))
@@ -34,7 +34,16 @@ EMAIL_HASH_KEY = env_str("EMAIL_HASH_KEY", SECRET_KEY)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# The site's public address. Every absolute URL given to Stripe or put in an email is built
+# from it, never from the request's Host header (which ALLOWED_HOSTS checks without its port).
+SITE_URL = site_url_parse(env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else ""))
+# Proxies in front of Masthead that each append to X-Forwarded-For (a load balancer, a CDN):
+# the per-IP rate limits (allauth's and DRF's throttles) count the address the outermost
+# trusted proxy saw. 0 trusts none and counts REMOTE_ADDR, ignoring X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -137,7 +146,20 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
-ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
+# Sign-up always waits for the reader to confirm their address (the emailed link signs them
+# in), so it answers alike whether or not the address has an account: the owner of an
+# existing one is emailed instead (allauth's enumeration prevention, which needs allauth's
+# "mandatory"). The ACCOUNT_EMAIL_VERIFICATION variable says whether a later sign-in with a
+# password waits too ("mandatory") or not ("optional": the paywall asks for the address to
+# be confirmed before the trial). accounts/stages.py's login stage applies it.
+EMAIL_VERIFICATION_AT_SIGN_IN = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
+if EMAIL_VERIFICATION_AT_SIGN_IN not in {"optional", "mandatory"}:
+    raise ImproperlyConfigured("ACCOUNT_EMAIL_VERIFICATION must be optional or mandatory.")
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_PREVENT_ENUMERATION = True
+# Address rules on sign-up, and links in allauth's emails from SITE_URL (accounts/adapter.py).
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+HEADLESS_ADAPTER = "accounts.adapter.HeadlessAdapter"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 # Account emails (templates/account/email/) are in Masthead's voice, text and HTML; the
 # subject names Masthead, not the host the request came in on.
@@ -154,8 +176,6 @@ ACCOUNT_RATE_LIMITS = {
 HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_TOKEN_STRATEGY = "accounts.api.OneQuerySessionTokenStrategy"  # noqa: S105 (a class)
 HEADLESS_ONLY = False
-if ACCOUNT_EMAIL_VERIFICATION not in {"none", "optional", "mandatory"}:
-    raise ImproperlyConfigured("ACCOUNT_EMAIL_VERIFICATION must be none, optional or mandatory.")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -238,6 +258,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",

@@ -1,5 +1,6 @@
 """Top-level URLs: the admin, allauth (web and headless), the API and its docs."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
@@ -11,6 +12,12 @@ from config.api import api_not_found
 admin.site.site_header = "Masthead admin"
 admin.site.site_title = "Masthead admin"
 admin.site.index_title = "Members, titles and billing"
+
+# The admin signs staff in through allauth's sign-in page (/accounts/login/?next=...), so one
+# mechanism, with its rate limits (ACCOUNT_RATE_LIMITS: failures per IP and per account),
+# guards both doors: the admin's own form has no limit at all. A signed-in reader who is not
+# staff is refused (403) rather than shown the admin's form.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import User
 from billing.checkout import checkout_complete, checkout_start, plan_switch_open, portal_open
 from billing.errors import BillingError, BillingErrorCode
+from config.site import site_url
 from web.views import reader_page
 
 INTERVAL_OF_PERIOD = {"monthly": "month", "yearly": "year"}
@@ -52,7 +53,6 @@ def subscribe_submit(request: HttpRequest) -> HttpResponse:
             user=request.user,
             plan_slug=request.POST.get("plan", ""),
             interval=INTERVAL_OF_PERIOD[period],
-            base_url=request.build_absolute_uri("/"),
             next_url=next_url,
         )
     except BillingError as error:
@@ -72,7 +72,7 @@ def billing_manage_submit(request: HttpRequest) -> HttpResponse:
     if not isinstance(request.user, User):
         return redirect(f"{reverse('account_login')}?{urlencode({'next': back})}")
     try:
-        url = portal_open(user=request.user, return_url=request.build_absolute_uri(back))
+        url = portal_open(user=request.user, return_url=site_url(back))
     except BillingError as error:
         messages.error(request, error.message)
         return redirect(reverse("web:pricing") if error.status == 409 else back)
@@ -91,7 +91,7 @@ def plan_switch_submit(request: HttpRequest) -> HttpResponse:
         url = plan_switch_open(
             user=request.user,
             plan_slug=request.POST.get("plan", ""),
-            return_url=request.build_absolute_uri(back),
+            return_url=site_url(back),
         )
     except BillingError as error:
         messages.error(request, error.message)

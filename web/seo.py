@@ -13,15 +13,11 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from config.site import site_url
 from membership.models import Article, Title
 
 # Reader-specific and private pages: no use to a search engine.
 ROBOTS_DISALLOW = ("/account/", "/accounts/", "/admin/", "/api/", "/billing/", "/trial/")
-
-
-def site_url(path: str) -> str:
-    """Return the absolute address of ``path`` on the public site (``SITE_URL``)."""
-    return settings.SITE_URL.rstrip("/") + path
 
 
 class SiteUrlSitemap(Sitemap):

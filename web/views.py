@@ -20,6 +20,7 @@ from billing.checkout import checkout_trial_ends
 from billing.selectors import billing_account_exists, subscription_summary_get
 from config.api import mark_reader_specific
 from config.errors import ApplicationError
+from config.site import site_url
 from membership.access import article_access
 from membership.selectors import (
     article_get,
@@ -33,7 +34,6 @@ from membership.selectors import (
 )
 from membership.services import trial_start
 from web.jsonld import news_article_ld
-from web.seo import site_url
 
 View = Callable[..., HttpResponse]
 

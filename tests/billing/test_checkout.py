@@ -23,12 +23,11 @@ from tests.web.conftest import lapsed_reader
 pytestmark = pytest.mark.django_db
 
 CHECKOUT = "/api/v1/billing/checkout/"
-BASE = "http://testserver/"
 
 
 def _paid(sandbox: Any, reader: Any, plan: Any, interval: str = "month") -> Any:
     """Open Checkout for the reader, pay with 4242, return the session with its subscription."""
-    started = checkout_start(user=reader, plan_slug=plan.slug, interval=interval, base_url=BASE)
+    started = checkout_start(user=reader, plan_slug=plan.slug, interval=interval)
     checkout_pay(started.url)
     client = sandbox.client()
     return started, client.v1.checkout.sessions.retrieve(
@@ -94,11 +93,18 @@ def test_a_lapsed_reader_pays_now(sandbox_api):
 
 
 def test_the_api_answers_the_url_of_a_checkout_session_for_the_reader(
-    sandbox_api, reader, reader_client
+    sandbox_api, reader, reader_client, settings
 ):
+    """Stripe sends the reader back to SITE_URL, not to the Host the request came with
+    (``ALLOWED_HOSTS`` does not check its port)."""
+    settings.SITE_URL = "https://news.example.com"
+    settings.ALLOWED_HOSTS = ["news.example.com"]
     plan = plan_on_sale()
 
-    response = reader_client.post(CHECKOUT, {"plan": plan.slug, "interval": "year"}, "json")
+    response = reader_client.post(
+        CHECKOUT, {"plan": plan.slug, "interval": "year"}, "json",
+        HTTP_HOST="news.example.com:1337",
+    )
 
     assert response.status_code == 201
     url = response.json()["url"]
@@ -106,9 +112,9 @@ def test_the_api_answers_the_url_of_a_checkout_session_for_the_reader(
     session = sandbox_api.client().v1.checkout.sessions.retrieve(url.rsplit("/", 1)[1])
     assert session.status == "open" and session.client_reference_id == str(reader.pk)
     assert session.success_url == (
-        "http://testserver/billing/welcome/?session_id={CHECKOUT_SESSION_ID}"
+        "https://news.example.com/billing/welcome/?session_id={CHECKOUT_SESSION_ID}"
     )
-    assert session.cancel_url == "http://testserver/billing/cancelled/"
+    assert session.cancel_url == "https://news.example.com/billing/cancelled/"
     assert response["Cache-Control"].count("no-store") == 1
 
 
@@ -116,8 +122,8 @@ def test_opening_checkout_again_expires_the_older_open_session(sandbox_api, read
     plan = plan_on_sale()
     client = sandbox_api.client()
 
-    first = checkout_start(user=reader, plan_slug=plan.slug, interval="month", base_url=BASE)
-    second = checkout_start(user=reader, plan_slug=plan.slug, interval="month", base_url=BASE)
+    first = checkout_start(user=reader, plan_slug=plan.slug, interval="month")
+    second = checkout_start(user=reader, plan_slug=plan.slug, interval="month")
 
     assert first.session_id != second.session_id
     assert client.v1.checkout.sessions.retrieve(first.session_id).status == "expired"

@@ -12,13 +12,15 @@ PORTAL = "/api/v1/billing/portal/"
 
 
 def test_a_subscriber_gets_masthead_s_portal_that_returns_to_the_account_page(
-    sandbox_api, reader, reader_client
+    sandbox_api, reader, reader_client, settings
 ):
+    settings.SITE_URL = "https://news.example.com"
+    settings.ALLOWED_HOSTS = ["news.example.com"]
     plan = plan_on_sale(name="Everything")
     plan_on_sale(name="Essentials")
     subscribe(sandbox_api.client(), reader, plan)
 
-    response = reader_client.post(PORTAL, {}, "json")
+    response = reader_client.post(PORTAL, {}, "json", HTTP_HOST="news.example.com:1337")
 
     assert response.status_code == 201
     url = response.json()["url"]
@@ -27,7 +29,7 @@ def test_a_subscriber_gets_masthead_s_portal_that_returns_to_the_account_page(
     assert status == 200
     assert "Everything" in page and "Renews on" in page
     assert "Switch to Essentials" in page, "Masthead's portal configuration lists the plans"
-    assert "href='http://testserver/account/'" in page
+    assert "href='https://news.example.com/account/'" in page
     assert "no-store" in response["Cache-Control"]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import cache_config, env_bool
+from config.env import cache_config, env_bool, site_url_parse
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,6 +45,7 @@ PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "x" * 60,
     "ALLOWED_HOSTS": "news.example.com",
+    "SITE_URL": "https://news.example.com",
     "STRIPE_SECRET_KEY": "sk_test_production_like",
     "STRIPE_WEBHOOK_SECRET": "whsec_production_like",
 }
@@ -60,6 +61,49 @@ def test_production_without_stripe_keys_refuses_to_start(tmp_path: Path) -> None
     result = django_check(tmp_path, **without_stripe)
     assert result.returncode != 0
     assert "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are not set" in result.stderr
+
+
+def test_production_without_site_url_refuses_to_start(tmp_path: Path) -> None:
+    without_site = {k: v for k, v in PRODUCTION.items() if k != "SITE_URL"}
+    result = django_check(tmp_path, **without_site)
+    assert result.returncode != 0
+    assert "SITE_URL is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "url", ["news.example.com", "ftp://news.example.com", "https://news.example.com/shop/",
+            "https://news.example.com:port", "https://"],
+)
+def test_a_site_url_that_is_not_a_scheme_and_a_host_is_refused(tmp_path: Path, url: str) -> None:
+    result = django_check(tmp_path, **{**PRODUCTION, "SITE_URL": url})
+    assert result.returncode != 0
+    assert "SITE_URL=" in result.stderr
+
+
+def test_site_url_loses_its_trailing_slash() -> None:
+    assert site_url_parse("https://news.example.com:8443/") == "https://news.example.com:8443"
+
+
+def test_trusted_proxy_count_sets_allauths_and_drfs_proxy_counts(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    env.update(MASTHEAD_VAR_DIR=str(tmp_path), DEBUG="true", TRUSTED_PROXY_COUNT="2")
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "from rest_framework.settings import api_settings; "
+        "from allauth import app_settings; "
+        "print(app_settings.TRUSTED_PROXY_COUNT, api_settings.NUM_PROXIES)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"}, check=False,
+    )
+    assert result.stdout.split() == ["2", "2"], result.stderr
+
+
+def test_a_negative_trusted_proxy_count_is_refused(tmp_path: Path) -> None:
+    result = django_check(tmp_path, DEBUG="true", TRUSTED_PROXY_COUNT="-1")
+    assert result.returncode != 0
+    assert "TRUSTED_PROXY_COUNT must be 0 or more" in result.stderr
 
 
 def test_a_local_run_needs_no_configuration(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.test import Client
 
 from billing import stripe_gateway
@@ -170,7 +171,7 @@ def test_manage_billing_opens_the_portal_and_comes_back_to_the_account(
 
     assert response.status_code == 303
     assert response["Location"].startswith(sandbox_api.url + "/p/session/bps_")
-    assert "href='http://testserver/account/'" in http_request(response["Location"])[2]
+    assert f"href='{settings.SITE_URL}/account/'" in http_request(response["Location"])[2]
 
 
 def test_manage_billing_without_a_billing_account_goes_to_the_plans(client):
@@ -246,7 +247,7 @@ def test_a_failed_payment_asks_for_a_new_card_on_the_account_and_the_article(
     assert f'name="next" value="{premium_article.get_absolute_url()}"' in article
     response = client.post(MANAGE, {"next": premium_article.get_absolute_url()})
     assert response.status_code == 303
-    back = f"href='http://testserver{premium_article.get_absolute_url()}'"
+    back = f"href='{settings.SITE_URL}{premium_article.get_absolute_url()}'"
     assert back in http_request(response["Location"])[2]
 
 

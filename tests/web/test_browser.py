@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import Page, expect
 
+from tests.accounts.signing_up import confirmation_key
 from tests.factories import PASSWORD
 from tests.web.conftest import MARKER, lapsed_reader, never_trialled_reader
 
@@ -53,6 +54,12 @@ def test_an_anonymous_reader_signs_up_verifies_starts_the_trial_and_reads_the_ar
     page.get_by_label("Password").fill(PASSWORD)
     snap(page, "signup-flow-2-sign-up")
     page.get_by_role("button", name="Sign up").click()
+
+    # Sign-up waits for the emailed link (it reads alike for a taken address).
+    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+    snap(page, "signup-flow-2b-check-your-email")
+    page.goto(f"{live_server.url}/accounts/confirm-email/{confirmation_key('new.reader@example.com')}/")
+    page.get_by_role("button", name="Confirm").click()
 
     expect(page).to_have_url(article_url)
     assert MARKER not in page.content()

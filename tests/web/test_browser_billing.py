@@ -27,6 +27,12 @@ pytestmark = [
 sandbox_webhooks = billing_fixtures.sandbox_webhooks
 
 
+@pytest.fixture(autouse=True)
+def _site_is_the_live_server(live_server, settings):  # type: ignore[no-untyped-def]
+    """Stripe sends the reader back to SITE_URL, which here is the live server."""
+    settings.SITE_URL = live_server.url
+
+
 def wait_for(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
     """Poll until ``check()`` is truthy: webhooks arrive on their own time."""
     deadline = time.monotonic() + timeout

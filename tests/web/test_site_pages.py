@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from config.views import server_error
+from tests.accounts.signing_up import confirmation_key
 from tests.factories import PASSWORD, UserFactory
 from tests.web.html import assert_heading_order
 
@@ -46,17 +47,25 @@ def test_a_sign_up_error_is_shown_next_to_its_field(client) -> None:
     assert "Enter a valid email address." in email_field
 
 
-def test_sign_up_brings_the_reader_back_to_the_article(client, premium_article) -> None:
+def test_sign_up_asks_for_the_emailed_link_which_brings_the_reader_back_to_the_article(
+    client, premium_article
+) -> None:
     article_path = reverse("web:article", kwargs={"pk": premium_article.pk})
 
     response = client.post(
         f"/accounts/signup/?next={article_path}",
         {"email": "new@example.com", "password1": PASSWORD, "next": article_path},
     )
+    waiting = client.get(response["Location"])
+    signed_in_before = "_auth_user_id" in client.session
+    confirmed = client.post(f"/accounts/confirm-email/{confirmation_key('new@example.com')}/")
 
     assert response.status_code == 302
-    assert response["Location"] == article_path
-    assert User.objects.filter(email="new@example.com").exists()
+    assert response["Location"] == "/accounts/confirm-email/"
+    assert not signed_in_before
+    assert waiting.status_code == 200 and "new@example.com" in waiting.content.decode()
+    assert confirmed.status_code == 302 and confirmed["Location"] == article_path
+    assert client.session["_auth_user_id"] == str(User.objects.get(email="new@example.com").pk)
 
 
 def test_sign_in_from_the_paywall_brings_a_member_back_to_the_article(
