@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -82,7 +83,7 @@ def test_a_subscriber_outside_their_plan_switches_in_one_step_and_reads_on(
     assert opened.status_code == 201
     assert url.startswith(sandbox_api.url + "/p/session/bps_")
     assert "Confirm your update" in confirm_page and "Herald only" in confirm_page
-    assert status == 303 and headers["location"] == "http://testserver/account/"
+    assert status == 303 and headers["location"] == settings.SITE_URL + "/account/"
     assert after["access"] == {"granted": True, "reason": "subscription"}
     prices = PlanPrices.objects.get(plan=catalogue["herald_plan"])
     stripe_side = sandbox_api.client().v1.subscriptions.retrieve(subscription.stripe_id)

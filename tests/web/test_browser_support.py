@@ -25,10 +25,10 @@ LONG_EMAIL = "a.rather.long.reader.name+newsletters@subscriber-mail.example.co.u
 
 def admin_sign_in(page: Page, base: str) -> None:
     staff = StaffFactory(email="desk@example.com")
-    page.goto(f"{base}/admin/login/")
-    page.locator("#id_username").fill(staff.email)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{base}/admin/")  # the admin sends staff to the reader sign-in, and back
+    page.get_by_label("Email").fill(staff.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("link", name="Masthead admin")).to_be_visible()
 
 

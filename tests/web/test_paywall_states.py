@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
@@ -90,7 +91,7 @@ def test_switch_sends_the_subscriber_to_the_portal_confirmation_and_back_to_the_
         "POST",
         form={"action": "confirm_update", "subscription": outside["subscription"].stripe_id},
     )
-    assert (status, headers["location"]) == (303, f"http://testserver{article_path}")
+    assert (status, headers["location"]) == (303, settings.SITE_URL + article_path)
 
 
 def test_switch_without_a_subscription_goes_to_the_plans_with_a_message(sandbox_api, client):

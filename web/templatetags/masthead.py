@@ -42,7 +42,7 @@ def trial_days() -> int:
 @register.simple_tag
 def site_url(path: str) -> str:
     """Return the absolute address of ``path`` from ``SITE_URL`` (never the request's Host)."""
-    return _site_url(path)
+    return _site_url(path or "/")  # a page rendered without a request (the 500 page)
 
 
 @register.filter
