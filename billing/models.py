@@ -82,11 +82,20 @@ class SubscriptionStatus(models.TextChoices):
     PAUSED = "paused", "Paused"
 
 
+# The status groups, defined here once.
+# Live: the subscription gives access now (past due within its grace period).
 LIVE_STATUSES = (
     SubscriptionStatus.TRIALING,
     SubscriptionStatus.ACTIVE,
     SubscriptionStatus.PAST_DUE,
 )
+# Past due: a payment failed and the reader owes it.
+PAST_DUE_STATUSES = (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID)
+# Ended: it will never give access again.
+ENDED_STATUSES = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED)
+# Stripe's trial is over in these: the reader pays, or owes; or the subscription stopped.
+PAYING_STATUSES = (SubscriptionStatus.ACTIVE, *PAST_DUE_STATUSES)
+STOPPED_STATUSES = (*ENDED_STATUSES, SubscriptionStatus.PAUSED)
 
 
 class Subscription(models.Model):
