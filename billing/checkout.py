@@ -20,7 +20,6 @@ from billing.errors import BillingError, BillingErrorCode
 from billing.models import LIVE_STATUSES, Customer, PlanPrices, Subscription, SyncStatus
 from billing.plans import portal_configuration_id
 from billing.services import checkout_session_apply, customer_ensure
-from billing.stripe_gateway import StripeSubscription
 from membership.models import Plan, TrialStatus
 from membership.selectors import trial_summary_get
 
@@ -203,7 +202,7 @@ def plan_switch_open(*, user: User, plan_slug: str, return_url: str) -> str:
         .first()
     )
     customer = Customer.objects.filter(user=user).first()
-    item_id = StripeSubscription.from_api(subscription.data).item_id if subscription else ""
+    item_id = subscription.stripe.item_id if subscription else ""
     if subscription is None or customer is None or not item_id:
         raise BillingError(
             code=BillingErrorCode.NO_SUBSCRIPTION,

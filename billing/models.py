@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from billing.stripe_gateway.shapes import StripeSubscription
 from membership.models import Entitlement, Plan
 
 
@@ -157,6 +158,11 @@ class Subscription(models.Model):
         return bool(self.open_invoice_id) and self.authentication_invoice_id == (
             self.open_invoice_id
         )
+
+    @property
+    def stripe(self) -> StripeSubscription:
+        """Stripe's object as last synced (``data``), read through its shape."""
+        return StripeSubscription.from_api(self.data)
 
     @property
     def is_ending(self) -> bool:

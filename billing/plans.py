@@ -7,7 +7,6 @@ old one is taken off sale (subscriptions already on it keep it).
 """
 
 import logging
-from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -151,8 +150,8 @@ def plan_push(*, plan_id: int) -> PlanPrices:
     return record
 
 
-def _portal_products() -> list[dict[str, Any]]:
-    """The synced plans on sale, as the portal's ``subscription_update.products``."""
+def _portal_products() -> list[tuple[str, list[str]]]:
+    """The synced plans on sale for the portal's plan switches: (product, its prices)."""
     rows = (
         PlanPrices.objects.filter(plan__is_active=True, status=SyncStatus.SYNCED)
         .exclude(product_id="")
@@ -162,14 +161,14 @@ def _portal_products() -> list[dict[str, Any]]:
     for row in rows:
         prices = [price for price in (row.monthly_price_id, row.yearly_price_id) if price]
         if prices:
-            products.append({"product": row.product_id, "prices": prices})
+            products.append((row.product_id, prices))
     return products
 
 
 def _portal_matches(
-    configuration: StripePortalConfiguration, products: list[dict[str, Any]]
+    configuration: StripePortalConfiguration, products: list[tuple[str, list[str]]]
 ) -> bool:
-    wanted = {(p["product"], frozenset(p["prices"])) for p in products}
+    wanted = {(product, frozenset(prices)) for product, prices in products}
     return (
         configuration.switch_products == wanted
         and configuration.switch_enabled == bool(products)
@@ -193,7 +192,7 @@ def portal_configuration_push() -> PortalConfiguration:
         revision=_revision(),
     )
     row.stripe_id = saved.id
-    row.products = products
+    row.products = stripe_gateway.portal_products_param(products)
     row.synced_at = timezone.now()
     row.save()
     logger.info("Customer Portal configuration %s lists %s plans", row.stripe_id, len(products))

@@ -317,10 +317,10 @@ def _duplicate_cancel(subscription: Subscription) -> bool:
         return False
     others = Subscription.objects.filter(user=subscription.user, status__in=LIVE_STATUSES)
     # Stripe's creation second, then the order Masthead first recorded them (ids are random).
-    stripe = StripeSubscription.from_api(subscription.data)
+    stripe = subscription.stripe
     mine = (stripe.created, subscription.pk)
     if not any(
-        (StripeSubscription.from_api(other.data).created, other.pk) < mine
+        (other.stripe.created, other.pk) < mine
         for other in others.exclude(pk=subscription.pk)
     ):
         return False
@@ -357,7 +357,7 @@ def checkout_session_apply(*, session: StripeCheckoutSession) -> Subscription:
 def subscription_payment_retry(*, subscription: Subscription) -> Subscription:
     """Pay the subscription's open invoice now with its new card, rather than wait for
     Stripe's next retry; a refused card leaves it as it was."""
-    payment_method = StripeSubscription.from_api(subscription.data).default_payment_method_id
+    payment_method = subscription.stripe.default_payment_method_id
     troubled = subscription.status in PAST_DUE_STATUSES
     if not (troubled and subscription.open_invoice_id and payment_method):
         return subscription

@@ -123,11 +123,22 @@ def price_active_set(*, price_id: str, active: bool, revision: str) -> StripePri
     return StripePrice.from_api(updated)
 
 
+def portal_products_param(products: list[tuple[str, list[str]]]) -> list[dict[str, Any]]:
+    """The plans a reader may switch between, (product, its prices), as the portal's
+    ``subscription_update.products``."""
+    return [{"product": product, "prices": list(prices)} for product, prices in products]
+
+
 @stripe_call
 def portal_configuration_save(
-    *, configuration_id: str, products: list[dict[str, Any]], return_url: str, revision: str = ""
+    *,
+    configuration_id: str,
+    products: list[tuple[str, list[str]]],
+    return_url: str,
+    revision: str = "",
 ) -> StripePortalConfiguration:
-    """Create or update the Customer Portal's configuration: cancel, card, plan switches.
+    """Create or update the Customer Portal's configuration: cancel, card, plan switches
+    between ``products`` (each a product id with its price ids).
 
     ``revision`` keeps a later save that restores earlier parameters from replaying the
     first save's answer."""
@@ -143,7 +154,7 @@ def portal_configuration_save(
                 "enabled": bool(products),
                 "default_allowed_updates": ["price"],
                 "proration_behavior": "create_prorations",
-                "products": products,
+                "products": portal_products_param(products),
             },
         },
     }

@@ -93,7 +93,7 @@ def test_the_portal_session_carries_the_switch_to_the_plan_s_price_of_the_same_p
     sandbox_api, catalogue, reader
 ):
     subscription = subscribe(sandbox_api.client(), reader, catalogue["courier_plan"])
-    item = subscription.data["items"]["data"][0]["id"]
+    item = subscription.stripe.item_id
     everything = PlanPrices.objects.get(plan=catalogue["everything"]).monthly_price_id
 
     session = stripe_gateway.portal_switch_session_create(
