@@ -171,10 +171,14 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
 
 
 class WebhookEventFactory(factory.django.DjangoModelFactory):
-    """A stored Stripe webhook event, received and not yet applied."""
+    """A stored Stripe webhook event (received, not yet applied) about the object
+    ``object_id``, its payload as Stripe sends it."""
 
     class Meta:
         model = WebhookEvent
+
+    class Params:
+        object_id = "sub_factory"
 
     stripe_id = factory.Sequence(lambda n: f"evt_factory{n}")
     type = "customer.subscription.updated"
@@ -183,9 +187,12 @@ class WebhookEventFactory(factory.django.DjangoModelFactory):
         lambda o: {
             "id": o.stripe_id,
             "object": "event",
-            "type": o.type,
             "api_version": o.api_version,
+            "created": int(timezone.now().timestamp()),
+            "data": {"object": {"id": o.object_id}},
             "livemode": False,
-            "data": {"object": {"id": "sub_factory"}},
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "type": o.type,
         }
     )

@@ -10,6 +10,7 @@ from billing.events import webhook_events_pending_ids, webhook_events_replay
 from billing.models import WebhookEvent
 from billing.tasks import webhook_event_apply
 from tests.billing.conftest import WEBHOOK_URL, event_payload, stripe_signature
+from tests.factories import WebhookEventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -124,5 +125,5 @@ def test_a_failing_handler_leaves_the_event_failed_then_replay_applies_it(
 
 def test_events_left_received_are_found_by_the_redrive(settings) -> None:  # type: ignore[no-untyped-def]
     settings.BILLING_EVENT_REDRIVE_AFTER = 0
-    left = WebhookEvent.objects.create(stripe_id="evt_7", type="invoice.paid", payload={})
+    left = WebhookEventFactory(stripe_id="evt_7", type="invoice.paid")
     assert webhook_events_pending_ids() == [left.pk]
