@@ -97,6 +97,8 @@ ENDED_STATUSES = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXP
 # Stripe's trial is over in these: the reader pays, or owes; or the subscription stopped.
 PAYING_STATUSES = (SubscriptionStatus.ACTIVE, *PAST_DUE_STATUSES)
 STOPPED_STATUSES = (*ENDED_STATUSES, SubscriptionStatus.PAUSED)
+# A subscription the reader still has: live, or stopped but able to start again.
+CURRENT_STATUSES = (*LIVE_STATUSES, SubscriptionStatus.UNPAID, SubscriptionStatus.PAUSED)
 
 
 class Subscription(models.Model):

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from billing.models import (
+    CURRENT_STATUSES,
     LIVE_STATUSES,
     PAST_DUE_STATUSES,
     Customer,
@@ -15,9 +16,6 @@ from billing.models import (
     SubscriptionStatus,
 )
 from membership.models import Plan
-
-# A subscription the reader still has: live, or stopped but able to start again.
-CURRENT_STATUSES = (*LIVE_STATUSES, SubscriptionStatus.UNPAID, SubscriptionStatus.PAUSED)
 
 
 @dataclass(frozen=True)
