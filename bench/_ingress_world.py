@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Iterable
 from typing import Any
 
-# The types Masthead applies (billing/event_handlers.py) that a subscription's life emits;
+# The types Masthead applies (billing/events.py) that a subscription's life emits;
 # checkout.session.completed needs the hosted page, and the rest are not sent here.
 STREAM_TYPES = (
     "customer.subscription.created",

@@ -129,13 +129,13 @@ def checkout_start(
     logger.info(
         "User %s opened Checkout session %s for plan %s (%s), trial until %s; %s older expired",
         user.pk,
-        session["id"],
+        session.id,
         plan.slug,
         interval,
         trial_end,
         expired,
     )
-    return CheckoutStart(session_id=session["id"], url=session["url"], trial_end=trial_end)
+    return CheckoutStart(session_id=session.id, url=session.url, trial_end=trial_end)
 
 
 def checkout_complete(*, user: User, session_id: str) -> Subscription:
@@ -145,14 +145,14 @@ def checkout_complete(*, user: User, session_id: str) -> Subscription:
     finished yet (``checkout_incomplete``, 409); an unknown one is ``stripe_not_found``.
     """
     session = stripe_gateway.checkout_session_retrieve(session_id=session_id)
-    if str(session.get("client_reference_id") or "") != str(user.pk):
+    if session.client_reference_id != str(user.pk):
         logger.warning("User %s tried to apply Checkout session %s of another", user.pk, session_id)
         raise BillingError(
             code=BillingErrorCode.SESSION_MISMATCH,
             message="This checkout belongs to another account.",
             status=403,
         )
-    if session.get("status") != "complete" or not session.get("subscription"):
+    if not session.is_complete or not session.subscription_id:
         raise BillingError(
             code=BillingErrorCode.CHECKOUT_INCOMPLETE,
             message="This checkout is not finished, so nothing was charged.",
@@ -185,14 +185,8 @@ def portal_open(*, user: User, return_url: str) -> str:
         attempt=uuid4().hex,
         configuration_id=portal_configuration_id(),
     )
-    logger.info("User %s opened Customer Portal session %s", user.pk, session["id"])
-    url: str = session["url"]
-    return url
-
-
-def _item_id(subscription: Subscription) -> str:
-    items = (subscription.data.get("items") or {}).get("data") or [{}]
-    return str(items[0].get("id") or "")
+    logger.info("User %s opened Customer Portal session %s", user.pk, session.id)
+    return session.url
 
 
 def plan_switch_open(*, user: User, plan_slug: str, return_url: str) -> str:
@@ -210,7 +204,8 @@ def plan_switch_open(*, user: User, plan_slug: str, return_url: str) -> str:
         .first()
     )
     customer = Customer.objects.filter(user=user).first()
-    if subscription is None or customer is None or not _item_id(subscription):
+    item_id = subscription.stripe.item_id if subscription else ""
+    if subscription is None or customer is None or not item_id:
         raise BillingError(
             code=BillingErrorCode.NO_SUBSCRIPTION,
             message="You have no subscription to change. Choose a plan to subscribe.",
@@ -226,7 +221,7 @@ def plan_switch_open(*, user: User, plan_slug: str, return_url: str) -> str:
     session = stripe_gateway.portal_switch_session_create(
         customer_id=customer.stripe_id,
         subscription_id=subscription.stripe_id,
-        item_id=_item_id(subscription),
+        item_id=item_id,
         price_id=price_id,
         return_url=return_url,
         attempt=uuid4().hex,
@@ -237,7 +232,6 @@ def plan_switch_open(*, user: User, plan_slug: str, return_url: str) -> str:
         user.pk,
         subscription.stripe_id,
         plan.slug,
-        session["id"],
+        session.id,
     )
-    url: str = session["url"]
-    return url
+    return session.url

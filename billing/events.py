@@ -1,4 +1,5 @@
-"""The stored-event pipeline: keep each Stripe event once, claim it, apply it, record how.
+"""The stored-event pipeline: keep each Stripe event once, claim it, apply it with the
+handler of its type (``EVENT_HANDLERS``), record how.
 
 Work that must not be lost is a row first: an event is stored before it is applied, a
 task only nudges it, and ``webhook_events_redrive`` re-queues rows left behind.
@@ -6,37 +7,54 @@ task only nudges it, and ``webhook_events_redrive`` re-queues rows left behind.
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from billing import event_handlers
+from billing.event_handlers import Handler
 from billing.models import WebhookEvent, WebhookEventStatus
+from billing.stripe_gateway import StripeEvent
 
 logger = logging.getLogger(__name__)
 
 FINISHED = (WebhookEventStatus.SUCCEEDED, WebhookEventStatus.IGNORED)
 
+# What each Stripe event type does; other types are stored and ignored.
+EVENT_HANDLERS: dict[str, Handler] = {
+    "checkout.session.completed": event_handlers.checkout_completed,
+    "customer.subscription.created": event_handlers.subscription_changed,
+    "customer.subscription.updated": event_handlers.subscription_changed,
+    "customer.subscription.paused": event_handlers.subscription_changed,
+    "customer.subscription.resumed": event_handlers.subscription_changed,
+    "customer.subscription.deleted": event_handlers.subscription_deleted,
+    "customer.subscription.trial_will_end": event_handlers.trial_will_end,
+    "invoice.paid": event_handlers.invoice_paid,
+    "invoice.payment_failed": event_handlers.invoice_payment_failed,
+    "invoice.payment_action_required": event_handlers.invoice_action_required,
+    "customer.deleted": event_handlers.customer_deleted,
+}
 
-def webhook_event_store(*, event: dict[str, Any]) -> tuple[WebhookEvent, bool]:
+
+def webhook_event_store(*, event: StripeEvent) -> tuple[WebhookEvent, bool]:
     """Store a verified event once; return it and whether this call stored it."""
     try:
         with transaction.atomic():
             stored = WebhookEvent.objects.create(
-                stripe_id=event["id"],
-                type=event.get("type", ""),
-                api_version=event.get("api_version") or "",
-                livemode=bool(event.get("livemode")),
-                payload=event,
+                stripe_id=event.id,
+                type=event.type,
+                api_version=event.api_version,
+                livemode=event.livemode,
+                payload=event.payload,
             )
     except IntegrityError:
-        logger.info("Stripe event %s arrived again; already stored", event["id"])
-        return WebhookEvent.objects.get(stripe_id=event["id"]), False
+        logger.info("Stripe event %s arrived again; already stored", event.id)
+        return WebhookEvent.objects.get(stripe_id=event.id), False
     logger.info("Stored Stripe event %s (%s) as %s", stored.stripe_id, stored.type, stored.pk)
     return stored, True
 
@@ -145,12 +163,8 @@ def webhook_event_finish(*, event: WebhookEvent, status: str, error: str = "") -
     )
 
 
-def webhook_event_process(
-    *,
-    event_id: int,
-    handlers: dict[str, Callable[[WebhookEvent], None]],
-) -> str:
-    """Apply a stored event with its handler, once; return the status it ends in, "held"
+def webhook_event_process(*, event_id: int) -> str:
+    """Apply a stored event with the handler of its type, once; return the status it ends in, "held"
     when another worker holds its lease, or "skipped" when it was finished already.
 
     A handler's exception marks the event failed and propagates, so the task retries.
@@ -158,7 +172,7 @@ def webhook_event_process(
     event = webhook_event_claim(event_id=event_id)
     if event is None:
         return "held" if webhook_event_lease_left(event_id=event_id) else "skipped"
-    handler = handlers.get(event.type)
+    handler = EVENT_HANDLERS.get(event.type)
     if handler is None:
         webhook_event_finish(event=event, status=WebhookEventStatus.IGNORED)
         return WebhookEventStatus.IGNORED

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from billing.stripe_gateway.shapes import StripeSubscription
 from membership.models import Entitlement, Plan
 
 
@@ -82,11 +83,22 @@ class SubscriptionStatus(models.TextChoices):
     PAUSED = "paused", "Paused"
 
 
+# The status groups, defined here once.
+# Live: the subscription gives access now (past due within its grace period).
 LIVE_STATUSES = (
     SubscriptionStatus.TRIALING,
     SubscriptionStatus.ACTIVE,
     SubscriptionStatus.PAST_DUE,
 )
+# Past due: a payment failed and the reader owes it.
+PAST_DUE_STATUSES = (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID)
+# Ended: it will never give access again.
+ENDED_STATUSES = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED)
+# Stripe's trial is over in these: the reader pays, or owes; or the subscription stopped.
+PAYING_STATUSES = (SubscriptionStatus.ACTIVE, *PAST_DUE_STATUSES)
+STOPPED_STATUSES = (*ENDED_STATUSES, SubscriptionStatus.PAUSED)
+# A subscription the reader still has: live, or stopped but able to start again.
+CURRENT_STATUSES = (*LIVE_STATUSES, SubscriptionStatus.UNPAID, SubscriptionStatus.PAUSED)
 
 
 class Subscription(models.Model):
@@ -148,6 +160,11 @@ class Subscription(models.Model):
         return bool(self.open_invoice_id) and self.authentication_invoice_id == (
             self.open_invoice_id
         )
+
+    @property
+    def stripe(self) -> StripeSubscription:
+        """Stripe's object as last synced (``data``), read through its shape."""
+        return StripeSubscription.from_api(self.data)
 
     @property
     def is_ending(self) -> bool:

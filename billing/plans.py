@@ -7,7 +7,6 @@ old one is taken off sale (subscriptions already on it keep it).
 """
 
 import logging
-from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -16,6 +15,7 @@ from billing import stripe_gateway
 from billing.emails import ACCOUNT_PATH
 from billing.errors import BillingError
 from billing.models import PlanPrices, PortalConfiguration, SyncStatus
+from billing.stripe_gateway import StripePortalConfiguration, StripePrice, StripeProduct
 from membership.models import Plan
 
 logger = logging.getLogger(__name__)
@@ -33,19 +33,14 @@ def _revision() -> str:
     return f"push:{timezone.now().timestamp():.6f}"
 
 
-def _product_push(*, plan: Plan, product_id: str, revision: str) -> dict[str, Any]:
+def _product_push(*, plan: Plan, product_id: str, revision: str) -> StripeProduct:
     """Return the plan's product, created or updated to match the plan."""
     if not product_id:
         return stripe_gateway.product_create(
             plan_id=plan.pk, name=plan.name, description=plan.description
         )
     product = stripe_gateway.product_retrieve(product_id=product_id)
-    current = (
-        product.get("name"),
-        product.get("description") or "",
-        bool(product.get("active")),
-        (product.get("metadata") or {}).get("plan_id"),
-    )
+    current = (product.name, product.description, product.active, product.plan_ref)
     if current == (plan.name, plan.description, plan.is_active, str(plan.pk)):
         return product
     logger.info("Updating Stripe product %s of plan %s", product_id, plan.pk)
@@ -60,27 +55,27 @@ def _product_push(*, plan: Plan, product_id: str, revision: str) -> dict[str, An
 
 
 def _price_push(
-    *, plan: Plan, product_id: str, interval: str, prices: list[dict[str, Any]], revision: str
-) -> dict[str, Any] | None:
+    *, plan: Plan, product_id: str, interval: str, prices: list[StripePrice], revision: str
+) -> StripePrice | None:
     """Return the price on sale for the plan's amount at ``interval`` (None when the plan
     is off sale), and take every other price of that interval off sale."""
-    mine = [p for p in prices if (p.get("recurring") or {}).get("interval") == interval]
-    wanted: dict[str, Any] | None = None
+    mine = [p for p in prices if p.interval == interval]
+    wanted: StripePrice | None = None
     if plan.is_active:
         same = [
             p
             for p in mine
-            if p.get("unit_amount") == _amount(plan, interval)
-            and p.get("currency") == plan.currency.lower()
-            and (p.get("metadata") or {}).get("plan_id") == str(plan.pk)
+            if p.unit_amount == _amount(plan, interval)
+            and p.currency == plan.currency.lower()
+            and p.plan_ref == str(plan.pk)
         ]
-        same.sort(key=lambda p: not p.get("active"))  # one already on sale first
+        same.sort(key=lambda p: not p.active)  # one already on sale first
         if same:
             wanted = same[0]
-            if not wanted.get("active"):
-                logger.info("Putting price %s of plan %s back on sale", wanted["id"], plan.pk)
+            if not wanted.active:
+                logger.info("Putting price %s of plan %s back on sale", wanted.id, plan.pk)
                 wanted = stripe_gateway.price_active_set(
-                    price_id=wanted["id"], active=True, revision=revision
+                    price_id=wanted.id, active=True, revision=revision
                 )
         else:
             wanted = stripe_gateway.price_create(
@@ -90,11 +85,11 @@ def _price_push(
                 currency=plan.currency.lower(),
                 interval=interval,
             )
-            logger.info("Created %s price %s of plan %s", interval, wanted["id"], plan.pk)
+            logger.info("Created %s price %s of plan %s", interval, wanted.id, plan.pk)
     for price in mine:
-        if price.get("active") and (wanted is None or price["id"] != wanted["id"]):
-            stripe_gateway.price_active_set(price_id=price["id"], active=False, revision=revision)
-            logger.info("Took price %s of plan %s off sale", price["id"], plan.pk)
+        if price.active and (wanted is None or price.id != wanted.id):
+            stripe_gateway.price_active_set(price_id=price.id, active=False, revision=revision)
+            logger.info("Took price %s of plan %s off sale", price.id, plan.pk)
     return wanted
 
 
@@ -114,13 +109,13 @@ def plan_push(*, plan_id: int) -> PlanPrices:
     """
     plan = Plan.objects.get(pk=plan_id)
     record, _ = PlanPrices.objects.get_or_create(plan=plan)
-    chosen: dict[str, dict[str, Any] | None] = dict.fromkeys(INTERVALS)
+    chosen: dict[str, StripePrice | None] = dict.fromkeys(INTERVALS)
     if plan.is_active or record.product_id:  # an off-sale plan never pushed has nothing there
         revision = _revision()
         step = f"product {record.product_id or '(new)'}"
         try:
             product = _product_push(plan=plan, product_id=record.product_id, revision=revision)
-            record.product_id = product["id"]
+            record.product_id = product.id
             step = f"prices of product {record.product_id}"
             prices = stripe_gateway.prices_list(product_id=record.product_id)
             for interval in INTERVALS:
@@ -135,10 +130,10 @@ def plan_push(*, plan_id: int) -> PlanPrices:
             _record_failure(record=record, step=step, exc=exc)
             raise
     monthly, yearly = chosen["month"], chosen["year"]
-    record.monthly_price_id = monthly["id"] if monthly else ""
-    record.yearly_price_id = yearly["id"] if yearly else ""
-    record.monthly_amount = monthly["unit_amount"] if monthly else None
-    record.yearly_amount = yearly["unit_amount"] if yearly else None
+    record.monthly_price_id = monthly.id if monthly else ""
+    record.yearly_price_id = yearly.id if yearly else ""
+    record.monthly_amount = monthly.unit_amount if monthly else None
+    record.yearly_amount = yearly.unit_amount if yearly else None
     record.currency = plan.currency.lower() if plan.is_active else ""
     record.status = SyncStatus.SYNCED
     record.last_error = ""
@@ -155,8 +150,8 @@ def plan_push(*, plan_id: int) -> PlanPrices:
     return record
 
 
-def _portal_products() -> list[dict[str, Any]]:
-    """The synced plans on sale, as the portal's ``subscription_update.products``."""
+def _portal_products() -> list[tuple[str, list[str]]]:
+    """The synced plans on sale for the portal's plan switches: (product, its prices)."""
     rows = (
         PlanPrices.objects.filter(plan__is_active=True, status=SyncStatus.SYNCED)
         .exclude(product_id="")
@@ -166,19 +161,18 @@ def _portal_products() -> list[dict[str, Any]]:
     for row in rows:
         prices = [price for price in (row.monthly_price_id, row.yearly_price_id) if price]
         if prices:
-            products.append({"product": row.product_id, "prices": prices})
+            products.append((row.product_id, prices))
     return products
 
 
-def _portal_matches(configuration: dict[str, Any], products: list[dict[str, Any]]) -> bool:
-    update = (configuration.get("features") or {}).get("subscription_update") or {}
-    listed = update.get("products") or []
-    wanted = {(p["product"], frozenset(p["prices"])) for p in products}
-    if {(p["product"], frozenset(p.get("prices") or [])) for p in listed} != wanted:
-        return False
+def _portal_matches(
+    configuration: StripePortalConfiguration, products: list[tuple[str, list[str]]]
+) -> bool:
+    wanted = {(product, frozenset(prices)) for product, prices in products}
     return (
-        bool(update.get("enabled")) == bool(products)
-        and configuration.get("default_return_url") == settings.SITE_URL + ACCOUNT_PATH
+        configuration.switch_products == wanted
+        and configuration.switch_enabled == bool(products)
+        and configuration.default_return_url == settings.SITE_URL + ACCOUNT_PATH
     )
 
 
@@ -197,8 +191,8 @@ def portal_configuration_push() -> PortalConfiguration:
         return_url=settings.SITE_URL + ACCOUNT_PATH,
         revision=_revision(),
     )
-    row.stripe_id = saved["id"]
-    row.products = products
+    row.stripe_id = saved.id
+    row.products = stripe_gateway.portal_products_param(products)
     row.synced_at = timezone.now()
     row.save()
     logger.info("Customer Portal configuration %s lists %s plans", row.stripe_id, len(products))

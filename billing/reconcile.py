@@ -4,17 +4,14 @@ misapplied event, a change made at Stripe), and apply stored events again."""
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from billing import events, services, stripe_gateway
 from billing.errors import BillingError, BillingErrorCode
-from billing.event_handlers import EVENT_HANDLERS
-from billing.models import Subscription, SubscriptionStatus, WebhookEvent, WebhookEventStatus
+from billing.models import ENDED_STATUSES, Subscription, WebhookEvent, WebhookEventStatus
+from billing.stripe_gateway import StripeSubscription
 
 logger = logging.getLogger(__name__)
-
-ENDED = {SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED}
 
 
 @dataclass
@@ -57,18 +54,13 @@ class ReconcileReport:
         return lines
 
 
-def _moment(unix: int | None) -> datetime | None:
-    return datetime.fromtimestamp(unix, tz=UTC) if unix else None
-
-
-def _stripe_state(data: dict[str, Any]) -> dict[str, Any]:
-    item = ((data.get("items") or {}).get("data") or [{}])[0]
+def _stripe_state(stripe: StripeSubscription) -> dict[str, Any]:
     return {
-        "status": data.get("status"),
-        "period end": _moment(item.get("current_period_end")),
-        "cancel_at": _moment(data.get("cancel_at")),
-        "cancel_at_period_end": bool(data.get("cancel_at_period_end")),
-        "price": (item.get("price") or {}).get("id", ""),
+        "status": stripe.status,
+        "period end": stripe.current_period_end,
+        "cancel_at": stripe.cancel_at,
+        "cancel_at_period_end": stripe.cancel_at_period_end,
+        "price": stripe.price.id,
     }
 
 
@@ -82,21 +74,15 @@ def _row_state(row: Subscription) -> dict[str, Any]:
     }
 
 
-def subscription_drift(*, row: Subscription, data: dict[str, Any]) -> list[str]:
+def subscription_drift(*, row: Subscription, stripe: StripeSubscription) -> list[str]:
     """Return what differs between Masthead's row and Stripe's subscription, as
     "<what>: <masthead> -> <stripe>" (empty when they agree)."""
-    ours, theirs = _row_state(row), _stripe_state(data)
+    ours, theirs = _row_state(row), _stripe_state(stripe)
     return [f"{key}: {ours[key]} -> {theirs[key]}" for key in ours if ours[key] != theirs[key]]
 
 
-def _is_mastheads(data: dict[str, Any]) -> bool:
-    """Whether the subscription is on a Masthead plan's price (its metadata names the plan)."""
-    item = ((data.get("items") or {}).get("data") or [{}])[0]
-    return bool(((item.get("price") or {}).get("metadata") or {}).get("plan_id"))
-
-
-def _repair(report: ReconcileReport, row: Subscription, data: dict[str, Any]) -> None:
-    changes = subscription_drift(row=row, data=data)
+def _repair(report: ReconcileReport, row: Subscription, stripe: StripeSubscription) -> None:
+    changes = subscription_drift(row=row, stripe=stripe)
     if not changes:
         return
     try:
@@ -110,22 +96,23 @@ def _repair(report: ReconcileReport, row: Subscription, data: dict[str, Any]) ->
     )
 
 
-def _add(report: ReconcileReport, data: dict[str, Any]) -> None:
-    if data.get("status") in ENDED or not _is_mastheads(data):
+def _add(report: ReconcileReport, stripe: StripeSubscription) -> None:
+    # Only a live one on a Masthead plan's price (its metadata names the plan).
+    if stripe.status in ENDED_STATUSES or not stripe.price.plan_ref:
         return
     try:
-        services.subscription_sync(subscription_id=data["id"])
+        services.subscription_sync(subscription_id=stripe.id)
     except BillingError as exc:
-        report.failed.append((data["id"], exc.message))
+        report.failed.append((stripe.id, exc.message))
         return
-    report.created.append(data["id"])
-    logger.warning("Reconciled subscription %s, which Masthead did not have", data["id"])
+    report.created.append(stripe.id)
+    logger.warning("Reconciled subscription %s, which Masthead did not have", stripe.id)
 
 
 def _unlisted_check(report: ReconcileReport, row: Subscription) -> None:
     """A row the listing did not name: fetch it by id, or note that Stripe lost it."""
     try:
-        data = stripe_gateway.subscription_retrieve(subscription_id=row.stripe_id)
+        stripe = stripe_gateway.subscription_retrieve(subscription_id=row.stripe_id)
     except BillingError as exc:
         if exc.code == BillingErrorCode.NOT_FOUND:
             report.missing.append(row.stripe_id)
@@ -135,7 +122,7 @@ def _unlisted_check(report: ReconcileReport, row: Subscription) -> None:
         else:
             report.failed.append((row.stripe_id, exc.message))
         return
-    _repair(report, row, data)
+    _repair(report, row, stripe)
 
 
 def subscriptions_reconcile(
@@ -151,16 +138,16 @@ def subscriptions_reconcile(
     report = ReconcileReport()
     rows = {row.stripe_id: row for row in Subscription.objects.all()}
     seen: set[str] = set()
-    for data in stripe_gateway.subscriptions_iter():
+    for stripe in stripe_gateway.subscriptions_iter():
         report.checked += 1
-        seen.add(data["id"])
-        row = rows.get(data["id"])
+        seen.add(stripe.id)
+        row = rows.get(stripe.id)
         if row is None:
-            _add(report, data)
+            _add(report, stripe)
         else:
-            _repair(report, row, data)
+            _repair(report, row, stripe)
         if on_checked is not None:
-            on_checked(data["id"])
+            on_checked(stripe.id)
     for stripe_id in rows.keys() - seen:
         report.checked += 1
         _unlisted_check(report, rows[stripe_id])
@@ -197,7 +184,7 @@ def webhook_events_reapply(
     outcomes: dict[str, int] = {}
     for event_id in event_ids:
         try:
-            outcome = events.webhook_event_process(event_id=event_id, handlers=EVENT_HANDLERS)
+            outcome = events.webhook_event_process(event_id=event_id)
         except Exception:  # recorded on the event row as failed, with the error
             outcome = WebhookEventStatus.FAILED
         outcomes[outcome] = outcomes.get(outcome, 0) + 1

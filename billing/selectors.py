@@ -8,17 +8,14 @@ from django.urls import reverse
 
 from accounts.models import User
 from billing.models import (
+    CURRENT_STATUSES,
     LIVE_STATUSES,
+    PAST_DUE_STATUSES,
     Customer,
     Subscription,
     SubscriptionStatus,
 )
 from membership.models import Plan
-
-# A subscription the reader still has: live, or stopped but able to start again.
-CURRENT_STATUSES = (*LIVE_STATUSES, SubscriptionStatus.UNPAID, SubscriptionStatus.PAUSED)
-TROUBLED_STATUSES = (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID)
-RENEWING_STATUSES = LIVE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -62,7 +59,7 @@ def subscription_current_get(*, user: User) -> Subscription | None:
 
 
 def _payment_problem(subscription: Subscription) -> PaymentProblem | None:
-    if subscription.status not in TROUBLED_STATUSES:
+    if subscription.status not in PAST_DUE_STATUSES:
         return None
     since = subscription.payment_failed_at or subscription.synced_at
     if subscription.needs_authentication and subscription.hosted_invoice_url:
@@ -79,7 +76,7 @@ def _ends_at(subscription: Subscription) -> datetime | None:
 def subscription_summary(*, subscription: Subscription) -> SubscriptionSummary:
     """Summarise a subscription: it renews at its period's end unless it is ending, when
     ``ends_at`` says when it stops (``cancel_at``, else the period's end)."""
-    renews = subscription.status in RENEWING_STATUSES and not subscription.is_ending
+    renews = subscription.status in LIVE_STATUSES and not subscription.is_ending
     trialing = subscription.status == SubscriptionStatus.TRIALING
     return SubscriptionSummary(
         plan=subscription.plan,

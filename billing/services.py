@@ -5,7 +5,6 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -17,11 +16,15 @@ from billing import stripe_gateway
 from billing.errors import BillingError
 from billing.models import (
     LIVE_STATUSES,
+    PAST_DUE_STATUSES,
+    PAYING_STATUSES,
+    STOPPED_STATUSES,
     Customer,
     Subscription,
     SubscriptionStatus,
     WebhookEvent,
 )
+from billing.stripe_gateway import StripeCheckoutSession, StripeSubscription
 from config.errors import ApplicationError
 from membership.models import EntitlementSource, Plan, TrialKind
 from membership.services import (
@@ -34,80 +37,57 @@ from membership.services import (
 logger = logging.getLogger(__name__)
 
 
-def _moment(unix: int | None) -> datetime | None:
-    return datetime.fromtimestamp(unix, tz=UTC) if unix else None
-
-
-def stripe_id_of(value: Any) -> str:
-    """Return the id of an object Stripe sent either expanded or as its id."""
-    if isinstance(value, dict):
-        return str(value.get("id", ""))
-    return str(value or "")
-
-
 def customer_ensure(*, user: User) -> Customer:
     """Return the reader's Stripe customer, creating it at Stripe the first time."""
     existing = Customer.objects.filter(user=user).first()
     if existing is not None:
         return existing
     created = stripe_gateway.customer_create(user_id=user.pk, email=user.email)
-    customer, _ = Customer.objects.get_or_create(stripe_id=created["id"], defaults={"user": user})
+    customer, _ = Customer.objects.get_or_create(stripe_id=created.id, defaults={"user": user})
     logger.info("Stripe customer %s belongs to user %s", customer.stripe_id, user.pk)
     return customer
 
 
-def _user_of(data: dict[str, Any]) -> User | None:
-    customer = Customer.objects.filter(stripe_id=stripe_id_of(data.get("customer"))).select_related(
-        "user"
-    )
+def _user_of(stripe: StripeSubscription) -> User | None:
+    customer = Customer.objects.filter(stripe_id=stripe.customer_id).select_related("user")
     found = customer.first()
     if found is not None and found.user is not None:
         return found.user
-    user_id = (data.get("metadata") or {}).get("user_id")
-    if user_id and str(user_id).isdigit():
-        return User.objects.filter(pk=int(user_id)).first()
+    if stripe.user_id is not None:
+        return User.objects.filter(pk=stripe.user_id).first()
     return None
 
 
-def _plan_of(price: dict[str, Any]) -> Plan | None:
-    plan_id = (price.get("metadata") or {}).get("plan_id")
-    if plan_id and str(plan_id).isdigit():
-        return Plan.objects.filter(pk=int(plan_id)).first()
-    return None
+def _plan_of(stripe: StripeSubscription) -> Plan | None:
+    plan_id = stripe.price.plan_id
+    return Plan.objects.filter(pk=plan_id).first() if plan_id is not None else None
 
 
-def _failure_moment(data: dict[str, Any], fetched_at: datetime) -> datetime | None:
+def _failure_moment(stripe: StripeSubscription, fetched_at: datetime) -> datetime | None:
     """When the unpaid invoice first failed: its finalisation, else when we saw it."""
-    invoice = data.get("latest_invoice")
-    if data.get("status") not in {"past_due", "unpaid"}:
+    if stripe.status not in PAST_DUE_STATUSES:
         return None
-    if isinstance(invoice, dict):
-        transitions = invoice.get("status_transitions") or {}
-        return _moment(transitions.get("finalized_at") or invoice.get("created")) or fetched_at
-    return fetched_at
+    invoice = stripe.latest_invoice
+    return (invoice.issued_at if invoice is not None else None) or fetched_at
 
 
-def _fields(data: dict[str, Any], fetched_at: datetime) -> dict[str, Any]:
-    items = (data.get("items") or {}).get("data") or [{}]
-    item = items[0]
-    price = item.get("price") or {}
-    latest = data.get("latest_invoice")
-    invoice: dict[str, Any] = latest if isinstance(latest, dict) else {}
-    invoice_open = invoice.get("status") == "open"
+def _fields(stripe: StripeSubscription) -> dict[str, object]:
+    invoice = stripe.latest_invoice
+    open_invoice = invoice if invoice is not None and invoice.is_open else None
     return {
-        "customer_stripe_id": stripe_id_of(data.get("customer")),
-        "price_id": price.get("id", ""),
-        "plan": _plan_of(price),
-        "interval": (price.get("recurring") or {}).get("interval", ""),
-        "status": data.get("status", SubscriptionStatus.INCOMPLETE),
-        "current_period_end": _moment(item.get("current_period_end")),
-        "trial_end": _moment(data.get("trial_end")),
-        "cancel_at": _moment(data.get("cancel_at")),
-        "cancel_at_period_end": bool(data.get("cancel_at_period_end")),
-        "ended_at": _moment(data.get("ended_at")),
-        "open_invoice_id": invoice.get("id", "") if invoice_open else "",
-        "hosted_invoice_url": (invoice.get("hosted_invoice_url") or "") if invoice_open else "",
-        "data": data,
+        "customer_stripe_id": stripe.customer_id,
+        "price_id": stripe.price.id,
+        "plan": _plan_of(stripe),
+        "interval": stripe.price.interval,
+        "status": stripe.status,
+        "current_period_end": stripe.current_period_end,
+        "trial_end": stripe.trial_end,
+        "cancel_at": stripe.cancel_at,
+        "cancel_at_period_end": stripe.cancel_at_period_end,
+        "ended_at": stripe.ended_at,
+        "open_invoice_id": open_invoice.id if open_invoice else "",
+        "hosted_invoice_url": open_invoice.hosted_invoice_url if open_invoice else "",
+        "data": stripe.data,
     }
 
 
@@ -132,7 +112,7 @@ def subscription_access_until(subscription: Subscription) -> datetime | None:
     return end
 
 
-def _access_apply(subscription: Subscription) -> None:
+def _access_apply(subscription: Subscription, stripe: StripeSubscription) -> None:
     """Bring the reader's entitlement and payment-issue flag in line with the subscription,
     and point the subscription at the entitlement (the caller saves it)."""
     user = subscription.user
@@ -147,25 +127,12 @@ def _access_apply(subscription: Subscription) -> None:
         ends_at=subscription_access_until(subscription),
         titles=titles,
     )
-    troubled = subscription.status in {SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID}
+    troubled = subscription.status in PAST_DUE_STATUSES
     reader_payment_issue_set(user=user, since=subscription.payment_failed_at if troubled else None)
-    _trial_over_apply(subscription, user)
+    _trial_over_apply(subscription, user, began=stripe.started_at)
 
 
-# Stripe's trial is over in these: the reader pays, or owes; or the subscription stopped.
-PAYING_STATUSES = (
-    SubscriptionStatus.ACTIVE,
-    SubscriptionStatus.PAST_DUE,
-    SubscriptionStatus.UNPAID,
-)
-STOPPED_STATUSES = (
-    SubscriptionStatus.CANCELED,
-    SubscriptionStatus.INCOMPLETE_EXPIRED,
-    SubscriptionStatus.PAUSED,
-)
-
-
-def _trial_over_apply(subscription: Subscription, user: User) -> None:
+def _trial_over_apply(subscription: Subscription, user: User, *, began: datetime | None) -> None:
     """Close the reader's trial at the moment Stripe's subscription shows it over before its
     end: ``trial_end`` moved to now, or the reader paid while in a (cardless) trial; a
     subscription that stopped during its trial closes the card trial it carried."""
@@ -178,7 +145,6 @@ def _trial_over_apply(subscription: Subscription, user: User) -> None:
         trial_end_early(user=user, at=min(subscription.trial_end, now), begun_by=now)
     elif subscription.status in PAYING_STATUSES:
         # No trial at Stripe: the reader paid at the start, while in their trial (if any).
-        began = _moment(subscription.data.get("start_date") or subscription.data.get("created"))
         trial_end_early(user=user, at=min(began or now, now))
     elif subscription.status in STOPPED_STATUSES and subscription.trial_end is not None:
         ended = min(subscription.ended_at or now, now)
@@ -217,27 +183,27 @@ def _subscription_for_update(stripe_id: str) -> Subscription:
 
 @transaction.atomic
 def subscription_apply(
-    *, data: dict[str, Any], fetched_at: datetime, covers_events_upto: int = 0
+    *, stripe: StripeSubscription, fetched_at: datetime, covers_events_upto: int = 0
 ) -> Subscription:
     """Write Stripe's state of a subscription, fetched at ``fetched_at`` once the webhook
     events up to row ``covers_events_upto`` were stored, and the reader's access that
     follows from it; a state older than the one stored is dropped. Callers applying one
     subscription at once take turns on its row, so its reader never gets two grants."""
-    stripe_id = data["id"]
+    stripe_id = stripe.id
     subscription = _subscription_for_update(stripe_id)
     if subscription.synced_at >= fetched_at:
         logger.info("Dropped an older state of subscription %s", stripe_id)
         return subscription
-    fields = {**_fields(data, fetched_at), "covers_events_upto": covers_events_upto}
+    fields = {**_fields(stripe), "covers_events_upto": covers_events_upto}
     for name, value in fields.items():
         setattr(subscription, name, value)
-    subscription.user = subscription.user or _user_of(data)
+    subscription.user = subscription.user or _user_of(stripe)
     subscription.synced_at = fetched_at
-    failure = _failure_moment(data, fetched_at)
+    failure = _failure_moment(stripe, fetched_at)
     subscription.payment_failed_at = (
         (subscription.payment_failed_at or failure) if failure else None
     )
-    _access_apply(subscription)
+    _access_apply(subscription, stripe)
     subscription.save()
     logger.info(
         "Subscription %s of user %s is %s; access until %s",
@@ -287,40 +253,39 @@ def _fetch_and_apply(subscription_id: str) -> Subscription:
     # Read before the fetch: every event stored by now happened at Stripe before it.
     stored_upto = WebhookEvent.objects.aggregate(newest=Max("pk"))["newest"] or 0
     fetched_at = timezone.now()
-    data = stripe_gateway.subscription_retrieve(subscription_id=subscription_id)
-    return subscription_apply(data=data, fetched_at=fetched_at, covers_events_upto=stored_upto)
+    stripe = stripe_gateway.subscription_retrieve(subscription_id=subscription_id)
+    return subscription_apply(stripe=stripe, fetched_at=fetched_at, covers_events_upto=stored_upto)
 
 
-def subscription_sync(*, subscription_id: str, event_row_id: int | None = None) -> Subscription:
-    """Fetch the subscription's newest state from Stripe and apply it (call outside any
-    transaction: the fetch is a network call); return the stored subscription.
-
-    With ``event_row_id``, Stripe is asked only when the stored state is older than that
-    webhook event (see ``subscription_refresh``). Without it (the Checkout success page,
-    reconciliation, Masthead's own changes) Stripe is always asked, in the same
-    per-subscription turn the webhook workers take.
-    """
-    if event_row_id is None:
-        with _fetch_turn(subscription_id):
-            return _fetch_and_apply(subscription_id)
-    fetched = subscription_refresh(subscription_id=subscription_id, event_row_id=event_row_id)
-    return fetched or Subscription.objects.select_related("user").get(stripe_id=subscription_id)
-
-
-def subscription_refresh(*, subscription_id: str, event_row_id: int) -> Subscription | None:
-    """See that the stored subscription shows webhook event row ``event_row_id`` (an event
-    about it): fetch and apply its newest state unless the stored state is already newer
-    than the event. Return the subscription when it was fetched, None when it was not.
+def _event_refresh(subscription_id: str, event_row_id: int) -> Subscription | None:
+    """Fetch and apply the subscription's newest state unless the stored state already
+    shows webhook event row ``event_row_id``; return it when fetched, None when not.
 
     A burst of events for one subscription (created, invoice paid, updated) costs one
-    fetch, not one each, even when several workers take them at once.
-    """
+    fetch, not one each, even when several workers take them at once."""
     if not _covers(subscription_id, event_row_id):
         with _fetch_turn(subscription_id) as waited:
             if not (waited and _covers(subscription_id, event_row_id)):
                 return _fetch_and_apply(subscription_id)
     logger.info("Subscription %s already shows webhook event row %s", subscription_id, event_row_id)
     return None
+
+
+def subscription_sync(*, subscription_id: str, event_row_id: int | None = None) -> Subscription:
+    """Bring the stored subscription and its reader's access in line with Stripe's newest
+    state, and return it; the one way in for every caller (call outside any transaction:
+    the fetch is a network call).
+
+    With ``event_row_id`` (a webhook event about it), Stripe is asked only when the stored
+    state is older than that event. Without it (the Checkout success page, reconciliation,
+    Masthead's own changes) Stripe is always asked, in the same per-subscription turn the
+    webhook workers take.
+    """
+    if event_row_id is None:
+        with _fetch_turn(subscription_id):
+            return _fetch_and_apply(subscription_id)
+    fetched = _event_refresh(subscription_id, event_row_id)
+    return fetched or Subscription.objects.select_related("user").get(stripe_id=subscription_id)
 
 
 def customer_forget(*, stripe_id: str) -> None:
@@ -352,9 +317,10 @@ def _duplicate_cancel(subscription: Subscription) -> bool:
         return False
     others = Subscription.objects.filter(user=subscription.user, status__in=LIVE_STATUSES)
     # Stripe's creation second, then the order Masthead first recorded them (ids are random).
-    mine = (subscription.data.get("created") or 0, subscription.pk)
+    stripe = subscription.stripe
+    mine = (stripe.created, subscription.pk)
     if not any(
-        (other.data.get("created") or 0, other.pk) < mine
+        (other.stripe.created, other.pk) < mine
         for other in others.exclude(pk=subscription.pk)
     ):
         return False
@@ -363,26 +329,26 @@ def _duplicate_cancel(subscription: Subscription) -> bool:
         subscription.user_id,
         subscription.stripe_id,
     )
-    invoice_id = stripe_id_of(subscription.data.get("latest_invoice"))
-    if invoice_id:
-        for payment_intent in stripe_gateway.invoice_payment_intent_ids(invoice_id=invoice_id):
+    if stripe.latest_invoice_id:
+        for payment_intent in stripe_gateway.invoice_payment_intent_ids(
+            invoice_id=stripe.latest_invoice_id
+        ):
             stripe_gateway.refund_create(payment_intent_id=payment_intent, reason="duplicate")
     stripe_gateway.subscription_cancel(subscription_id=subscription.stripe_id)
     subscription_sync(subscription_id=subscription.stripe_id)
     return True
 
 
-def checkout_session_apply(*, session: dict[str, Any]) -> Subscription:
+def checkout_session_apply(*, session: StripeCheckoutSession) -> Subscription:
     """Apply a completed Checkout session: link the customer to the reader, mirror the
     subscription and its access. Safe to call from the webhook and the success page alike.
 
     It always fetches: the customer it links may be what the stored state lacked."""
-    user_id = str(session.get("client_reference_id") or "")
-    user = User.objects.filter(pk=int(user_id)).first() if user_id.isdigit() else None
-    customer_id = stripe_id_of(session.get("customer"))
-    if user is not None and customer_id:
-        Customer.objects.get_or_create(stripe_id=customer_id, defaults={"user": user})
-    subscription = subscription_sync(subscription_id=stripe_id_of(session.get("subscription")))
+    user_id = session.user_id
+    user = User.objects.filter(pk=user_id).first() if user_id is not None else None
+    if user is not None and session.customer_id:
+        Customer.objects.get_or_create(stripe_id=session.customer_id, defaults={"user": user})
+    subscription = subscription_sync(subscription_id=session.subscription_id)
     if not _duplicate_cancel(subscription):
         _card_trial_claim(subscription)
     return subscription
@@ -391,8 +357,8 @@ def checkout_session_apply(*, session: dict[str, Any]) -> Subscription:
 def subscription_payment_retry(*, subscription: Subscription) -> Subscription:
     """Pay the subscription's open invoice now with its new card, rather than wait for
     Stripe's next retry; a refused card leaves it as it was."""
-    payment_method = stripe_id_of(subscription.data.get("default_payment_method"))
-    troubled = subscription.status in {SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID}
+    payment_method = subscription.stripe.default_payment_method_id
+    troubled = subscription.status in PAST_DUE_STATUSES
     if not (troubled and subscription.open_invoice_id and payment_method):
         return subscription
     try:

@@ -8,7 +8,6 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from billing import events, plans, reconcile
 from billing.errors import BillingError, BillingErrorCode
-from billing.event_handlers import EVENT_HANDLERS
 from billing.models import SyncStatus
 from membership.models import Plan
 
@@ -26,7 +25,7 @@ def webhook_event_apply(self: Task, event_id: int) -> str:
     ends, and then finds the event applied, or takes over the event its dead holder left. The
     beat re-drive does the same for an event whose message was lost."""
     try:
-        outcome = events.webhook_event_process(event_id=event_id, handlers=EVENT_HANDLERS)
+        outcome = events.webhook_event_process(event_id=event_id)
     except Exception as exc:
         if self.request.retries >= APPLY_MAX_RETRIES:
             logger.error(

@@ -13,14 +13,18 @@ from billing.models import (
     Customer,
     PlanPrices,
     PortalConfiguration,
-    Subscription,
     SyncStatus,
-    WebhookEvent,
     WebhookEventStatus,
 )
 from membership.models import Plan
-from tests.billing.conftest import event_payload
-from tests.factories import PlanFactory, StaffFactory, UserFactory
+from tests.factories import (
+    CustomerFactory,
+    PlanFactory,
+    StaffFactory,
+    SubscriptionFactory,
+    UserFactory,
+    WebhookEventFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -117,24 +121,17 @@ def test_the_push_to_stripe_action_pushes_the_selected_plans(
 
 def test_the_billing_admin_pages_answer(editor_client: Client) -> None:
     reader = UserFactory()
-    customer = Customer.objects.create(user=reader, stripe_id="cus_admin")
-    subscription = Subscription.objects.create(
+    customer = CustomerFactory(user=reader, stripe_id="cus_admin")
+    subscription = SubscriptionFactory(
         stripe_id="sub_admin",
         user=reader,
         customer_stripe_id=customer.stripe_id,
         plan=PlanFactory(),
-        interval="month",
         status="past_due",
         current_period_end=timezone.now() + timedelta(days=20),
         payment_failed_at=timezone.now(),
-        synced_at=timezone.now(),
-        data={"id": "sub_admin"},
     )
-    event = WebhookEvent.objects.create(
-        stripe_id="evt_admin",
-        type="invoice.paid",
-        payload=event_payload("evt_admin", "invoice.paid", {"id": "in_1"}),
-    )
+    event = WebhookEventFactory(stripe_id="evt_admin", type="invoice.paid", object_id="in_1")
     configuration = PortalConfiguration.objects.create(stripe_id="bpc_admin")
     member = reverse("admin:accounts_user_change", args=[reader.pk])
     pages = {
@@ -158,19 +155,19 @@ def test_the_billing_admin_pages_answer(editor_client: Client) -> None:
 def test_replaying_a_failed_event_applies_it_again(
     editor_client: Client, django_capture_on_commit_callbacks: Any
 ) -> None:
-    Customer.objects.create(user=UserFactory(), stripe_id="cus_gone")
-    failed = WebhookEvent.objects.create(
+    CustomerFactory(stripe_id="cus_gone")
+    failed = WebhookEventFactory(
         stripe_id="evt_failed",
         type="customer.deleted",
-        payload=event_payload("evt_failed", "customer.deleted", {"id": "cus_gone"}),
+        object_id="cus_gone",
         status=WebhookEventStatus.FAILED,
         attempts=9,
         last_error="OperationalError: database is locked",
     )
-    done = WebhookEvent.objects.create(
+    done = WebhookEventFactory(
         stripe_id="evt_done",
         type="customer.deleted",
-        payload=event_payload("evt_done", "customer.deleted", {"id": "cus_other"}),
+        object_id="cus_other",
         status=WebhookEventStatus.SUCCEEDED,
         attempts=1,
     )
@@ -193,10 +190,10 @@ def test_replaying_a_failed_event_applies_it_again(
 def test_replaying_from_the_failed_filter_counts_what_was_selected(
     editor_client: Client, django_capture_on_commit_callbacks: Any
 ) -> None:
-    failed = WebhookEvent.objects.create(
+    failed = WebhookEventFactory(
         stripe_id="evt_failed_filtered",
         type="customer.deleted",
-        payload=event_payload("evt_failed_filtered", "customer.deleted", {"id": "cus_none"}),
+        object_id="cus_none",
         status=WebhookEventStatus.FAILED,
         attempts=3,
     )
@@ -215,17 +212,8 @@ def test_replaying_from_the_failed_filter_counts_what_was_selected(
 
 def test_customers_and_subscriptions_name_the_member_by_email(editor_client: Client) -> None:
     reader = UserFactory(email="named.reader@example.com")
-    Customer.objects.create(user=reader, stripe_id="cus_named")
-    Subscription.objects.create(
-        stripe_id="sub_named",
-        user=reader,
-        customer_stripe_id="cus_named",
-        interval="month",
-        status="active",
-        current_period_end=timezone.now() + timedelta(days=20),
-        synced_at=timezone.now(),
-        data={"id": "sub_named"},
-    )
+    CustomerFactory(user=reader, stripe_id="cus_named")
+    SubscriptionFactory(stripe_id="sub_named", user=reader, customer_stripe_id="cus_named")
 
     for name in ("customer", "subscription"):
         page = editor_client.get(reverse(f"admin:billing_{name}_changelist")).content.decode()

@@ -10,9 +10,8 @@ from django.core.management.base import CommandError
 from billing.models import Customer, PlanPrices, SyncStatus, WebhookEvent
 from stripe_sandbox.testing import RunningSandbox
 from tests.billing import test_reconcile
-from tests.billing.conftest import event_payload
 from tests.billing.test_reconcile import Paying
-from tests.factories import PlanFactory, UserFactory
+from tests.factories import CustomerFactory, PlanFactory, WebhookEventFactory
 
 own_sandbox = test_reconcile.own_sandbox  # a sandbox per test: Stripe's list is this test's
 
@@ -88,10 +87,10 @@ def test_push_plans_refuses_an_unknown_slug() -> None:
 
 
 def failed_event(stripe_id: str, customer_id: str) -> WebhookEvent:
-    return WebhookEvent.objects.create(
+    return WebhookEventFactory(
         stripe_id=stripe_id,
         type="customer.deleted",
-        payload=event_payload(stripe_id, "customer.deleted", {"id": customer_id}),
+        object_id=customer_id,
         status="failed",
         attempts=9,
         last_error="ConnectionError: Stripe unreachable",
@@ -99,7 +98,7 @@ def failed_event(stripe_id: str, customer_id: str) -> WebhookEvent:
 
 
 def test_replay_events_applies_the_failed_ones_again(capsys: pytest.CaptureFixture[str]) -> None:
-    Customer.objects.create(user=UserFactory(), stripe_id="cus_gone")
+    CustomerFactory(stripe_id="cus_gone")
     event = failed_event("evt_failed", "cus_gone")
 
     out, _ = run("billing_replay_events")
@@ -126,12 +125,7 @@ def test_replay_events_picks_by_type_and_by_id() -> None:
 
 
 def test_replay_events_reports_an_event_that_fails_again(sandbox_api: Any) -> None:
-    WebhookEvent.objects.create(
-        stripe_id="evt_bad",
-        type="customer.subscription.updated",
-        payload=event_payload("evt_bad", "customer.subscription.updated", {"id": "sub_none"}),
-        status="failed",
-    )
+    WebhookEventFactory(stripe_id="evt_bad", object_id="sub_none", status="failed")
 
     out, _ = run("billing_replay_events", "--no-progress")
 

@@ -8,6 +8,7 @@ import pytest
 from billing import stripe_gateway
 from billing.models import Subscription
 from billing.services import checkout_session_apply, customer_ensure
+from billing.stripe_gateway import StripeCheckoutSession
 from membership.access import article_access
 from tests.billing.paying import checkout_pay, plan_on_sale
 from tests.factories import ArticleFactory, UserFactory
@@ -15,7 +16,9 @@ from tests.factories import ArticleFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def open_checkout(reader: Any, price_id: str, customer_id: str, attempt: str) -> dict[str, Any]:
+def open_checkout(
+    reader: Any, price_id: str, customer_id: str, attempt: str
+) -> StripeCheckoutSession:
     return stripe_gateway.checkout_session_create(
         user_id=reader.pk,
         customer_id=customer_id,
@@ -35,10 +38,10 @@ def test_the_newer_of_two_paid_subscriptions_is_cancelled_and_refunded(sandbox_a
     price_id = plan.stripe_prices.monthly_price_id
     first = open_checkout(reader, price_id, customer.stripe_id, "tab-1")
     second = open_checkout(reader, price_id, customer.stripe_id, "tab-2")
-    checkout_pay(first["url"])
-    checkout_pay(second["url"])
+    checkout_pay(first.url)
+    checkout_pay(second.url)
     sessions = [
-        stripe_gateway.checkout_session_retrieve(session_id=s["id"]) for s in (first, second)
+        stripe_gateway.checkout_session_retrieve(session_id=s.id) for s in (first, second)
     ]
 
     kept = checkout_session_apply(session=sessions[0])

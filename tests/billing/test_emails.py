@@ -10,20 +10,18 @@ from django.utils import timezone
 from billing import emails
 from billing.models import Subscription
 from membership.models import OutboxMessage
-from tests.factories import PlanFactory, UserFactory
+from tests.factories import PlanFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def subscription() -> Subscription:
-    return Subscription.objects.create(
+    return SubscriptionFactory(
         stripe_id="sub_emails",
-        user=UserFactory(),
         customer_stripe_id="cus_emails",
         plan=PlanFactory(name="Complete"),
         status="canceled",
-        synced_at=timezone.now(),
     )
 
 

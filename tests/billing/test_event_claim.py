@@ -19,11 +19,13 @@ from billing.events import (
     webhook_events_pending_ids,
 )
 from billing.models import WebhookEvent
+from billing.stripe_gateway import StripeEvent
 from tests.billing.conftest import event_payload
 
 
 def stored_event() -> WebhookEvent:
-    event, _ = webhook_event_store(event=event_payload("evt_claim", "invoice.paid", {"id": "in_1"}))
+    payload = event_payload("evt_claim", "invoice.paid", {"id": "in_1"})
+    event, _ = webhook_event_store(event=StripeEvent.from_api(payload))
     return event
 
 

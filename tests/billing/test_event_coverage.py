@@ -11,10 +11,10 @@ import pytest
 from django.db import connection
 
 from billing import stripe_gateway
-from billing.event_handlers import EVENT_HANDLERS
 from billing.events import webhook_event_process, webhook_event_store
 from billing.models import Subscription, WebhookEvent
 from billing.services import subscription_sync
+from billing.stripe_gateway import StripeEvent
 from tests.billing.conftest import event_payload
 from tests.billing.paying import plan_on_sale, subscribe
 from tests.factories import UserFactory
@@ -44,7 +44,8 @@ def paying(sandbox_api: Any) -> tuple[Any, Subscription]:
 
 
 def stored(number: int, event_type: str, obj: dict[str, Any]) -> WebhookEvent:
-    event, _ = webhook_event_store(event=event_payload(f"evt_cover_{number}", event_type, obj))
+    payload = event_payload(f"evt_cover_{number}", event_type, obj)
+    event, _ = webhook_event_store(event=StripeEvent.from_api(payload))
     return event
 
 
@@ -54,7 +55,7 @@ def invoice_of(subscription_id: str) -> dict[str, Any]:
 
 
 def apply(event: WebhookEvent) -> str:
-    return webhook_event_process(event_id=event.pk, handlers=EVENT_HANDLERS)
+    return webhook_event_process(event_id=event.pk)
 
 
 def end_at_period_end(client: Any, subscription: Subscription) -> None:

@@ -100,7 +100,7 @@ class Lifecycle:
         portal = stripe_gateway.portal_session_create(
             customer_id=self.customer_id, return_url=f"{SITE}/account/"
         )
-        status, _, body = http_request(portal["url"], "POST", form=form)
+        status, _, body = http_request(portal.url, "POST", form=form)
         assert status in {200, 303}, body
 
 
@@ -125,7 +125,7 @@ def test_checkout_renewal_failure_grace_card_fix_and_cancel_at_period_end(
         trial_end=None,
     )
     status, headers, _ = http_request(
-        session["url"], "POST", form={"card_number": "4242424242424242"}
+        session.url, "POST", form={"card_number": "4242424242424242"}
     )
     assert status == 303 and headers["location"].startswith(f"{SITE}/billing/success/")
     subscription = wait_for(

@@ -65,7 +65,7 @@ def test_a_subscription_cancelled_in_the_portal_shows_when_it_ends_and_no_renewa
         customer_id=subscription.customer_stripe_id, return_url="http://testserver/account/"
     )
     form = {"action": "cancel", "subscription": subscription.stripe_id}
-    assert http_request(portal["url"], "POST", form=form)[0] == 303
+    assert http_request(portal.url, "POST", form=form)[0] == 303
 
     ending = subscription_sync(subscription_id=subscription.stripe_id)
     data = reader_client.get(ME).json()["subscription"]

@@ -94,7 +94,7 @@ def test_the_portal_session_carries_the_switch_to_the_plan_s_price_of_the_same_p
     sandbox_api, catalogue, reader
 ):
     subscription = subscribe(sandbox_api.client(), reader, catalogue["courier_plan"])
-    item = subscription.data["items"]["data"][0]["id"]
+    item = subscription.stripe.item_id
     everything = PlanPrices.objects.get(plan=catalogue["everything"]).monthly_price_id
 
     session = stripe_gateway.portal_switch_session_create(
@@ -106,14 +106,14 @@ def test_the_portal_session_carries_the_switch_to_the_plan_s_price_of_the_same_p
         configuration_id=portal_configuration_id(),
     )
 
-    assert session["flow"]["type"] == "subscription_update_confirm"
-    assert session["flow"]["subscription_update_confirm"] == {
+    assert session.data["flow"]["type"] == "subscription_update_confirm"
+    assert session.data["flow"]["subscription_update_confirm"] == {
         "discounts": [],
         "items": [{"id": item, "price": everything, "quantity": 1}],
         "subscription": subscription.stripe_id,
     }
-    assert session["flow"]["after_completion"]["type"] == "redirect"
-    assert session["flow"]["after_completion"]["redirect"] == {
+    assert session.data["flow"]["after_completion"]["type"] == "redirect"
+    assert session.data["flow"]["after_completion"]["redirect"] == {
         "return_url": "http://testserver/articles/1/"
     }
 

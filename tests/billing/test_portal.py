@@ -4,6 +4,7 @@ import pytest
 
 from billing.models import Customer
 from tests.billing.paying import plan_on_sale, subscribe
+from tests.factories import CustomerFactory
 from tests.stripe_sandbox.conftest import http_request
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +66,7 @@ def test_a_body_that_is_not_an_object_is_a_400(reader_client):
 
 
 def test_stripe_down_is_a_clear_json_error(sandbox_api, settings, reader, reader_client):
-    Customer.objects.create(user=reader, stripe_id="cus_unreachable")
+    CustomerFactory(user=reader, stripe_id="cus_unreachable")
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"
 
     response = reader_client.post(PORTAL, {}, "json")

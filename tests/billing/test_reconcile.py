@@ -3,12 +3,11 @@ through the sync service, and the reader's access follows. Each test has a sandb
 own, so Stripe's list holds only that test's subscriptions."""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from accounts.models import User
@@ -16,11 +15,11 @@ from billing import tasks
 from billing.models import Subscription, SubscriptionStatus
 from billing.plans import plan_push
 from billing.reconcile import subscriptions_reconcile
-from billing.services import customer_ensure, subscription_apply, subscription_sync
+from billing.services import customer_ensure, subscription_sync
 from config.celery import app as celery_app
 from membership.access import AccessReason, article_access
 from stripe_sandbox.testing import RunningSandbox, running_sandbox
-from tests.factories import ArticleFactory, PlanFactory, UserFactory
+from tests.factories import ArticleFactory, PlanFactory, SubscriptionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -126,18 +125,7 @@ def test_a_subscription_in_step_is_left_alone(own_sandbox: RunningSandbox) -> No
 
 
 def test_a_row_stripe_no_longer_has_is_named_in_the_report(own_sandbox: RunningSandbox) -> None:
-    reader = UserFactory()
-    end = int(timezone.now().timestamp()) + 86400
-    subscription_apply(
-        data={
-            "id": "sub_lost_at_stripe",
-            "customer": "cus_lost",
-            "status": "active",
-            "metadata": {"user_id": str(reader.pk)},
-            "items": {"data": [{"current_period_end": end, "price": {"id": "price_x"}}]},
-        },
-        fetched_at=datetime(2026, 1, 1, tzinfo=UTC),
-    )
+    SubscriptionFactory(stripe_id="sub_lost_at_stripe", customer_stripe_id="cus_lost")
 
     report = subscriptions_reconcile()
 

@@ -1,7 +1,7 @@
 """Applying Stripe's state of a subscription: what is written, and how little it costs, since
 webhook events re-fetch and apply one (bench/webhook_ingress.py measures it)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,45 +12,39 @@ from django.utils import timezone
 from accounts.models import User
 from billing import services, stripe_gateway
 from billing.errors import BillingError, BillingErrorCode
-from billing.models import Customer, Subscription
+from billing.models import Subscription
 from billing.plans import plan_push
 from billing.services import customer_ensure, subscription_apply
+from billing.stripe_gateway import StripeSubscription
 from membership.models import Entitlement, EntitlementEvent, Plan
-from tests.factories import PlanFactory, UserFactory
+from tests.factories import CustomerFactory, PlanFactory, UserFactory, stripe_subscription_data
 
 pytestmark = pytest.mark.django_db
 
 PERIOD_END = 1_900_000_000  # 2030
 
 
-def stripe_state(*, user_id: int, plan_id: int, status: str = "active", **extra: Any) -> dict:
+def stripe_state(
+    *, user_id: int, plan_id: int, status: str = "active", **extra: Any
+) -> StripeSubscription:
     """A subscription as Stripe sends it, reduced to the keys Masthead reads."""
-    return {
-        "id": "sub_bench",
-        "object": "subscription",
-        "customer": "cus_bench",
-        "status": status,
-        "metadata": {"user_id": str(user_id)},
-        "items": {
-            "data": [
-                {
-                    "current_period_end": PERIOD_END,
-                    "price": {
-                        "id": "price_bench",
-                        "recurring": {"interval": "month"},
-                        "metadata": {"plan_id": str(plan_id)},
-                    },
-                }
-            ]
-        },
+    data = stripe_subscription_data(
+        id="sub_bench",
+        customer="cus_bench",
+        status=status,
+        user_id=user_id,
+        plan_id=plan_id,
+        price_id="price_bench",
+        period_end=datetime.fromtimestamp(PERIOD_END, tz=UTC),
         **extra,
-    }
+    )
+    return StripeSubscription.from_api(data)
 
 
 def customer_and_plan() -> tuple[User, Plan]:
     """A reader whose Stripe customer is ``cus_bench`` (as in ``stripe_state``), and a plan."""
     reader, plan = UserFactory(), PlanFactory()
-    Customer.objects.create(user=reader, stripe_id="cus_bench")
+    CustomerFactory(user=reader, stripe_id="cus_bench")
     return reader, plan
 
 
@@ -63,7 +57,7 @@ def test_a_new_subscription_is_stored_with_its_reader_and_access() -> None:
     reader, plan = customer_and_plan()
 
     subscription = subscription_apply(
-        data=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=timezone.now()
+        stripe=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=timezone.now()
     )
 
     assert subscription.user == reader
@@ -80,7 +74,7 @@ def test_a_new_subscription_row_is_stored_before_its_access_is_granted() -> None
 
     with CaptureQueriesContext(connection) as captured:
         subscription_apply(
-            data=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=timezone.now()
+            stripe=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=timezone.now()
         )
 
     writes = [s.split('"')[1] for s in sql(captured) if s.startswith(("INSERT", "UPDATE"))]
@@ -112,7 +106,7 @@ def test_a_subscription_stored_meanwhile_by_another_worker_gets_the_state(
         services, "_subscriptions_for_update", other_worker_stores_it_after_the_look_up
     )
     applied = subscription_apply(
-        data=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=now
+        stripe=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=now
     )
 
     stored = Subscription.objects.get()
@@ -125,11 +119,11 @@ def test_a_subscription_stored_meanwhile_by_another_worker_gets_the_state(
 def test_a_newer_state_that_moves_no_access_writes_only_the_subscription() -> None:
     reader, plan = customer_and_plan()
     first = timezone.now()
-    subscription_apply(data=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=first)
+    subscription_apply(stripe=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=first)
 
     with CaptureQueriesContext(connection) as captured:
         updated = subscription_apply(
-            data=stripe_state(user_id=reader.pk, plan_id=plan.pk, cancel_at_period_end=False),
+            stripe=stripe_state(user_id=reader.pk, plan_id=plan.pk, cancel_at_period_end=False),
             fetched_at=first + timedelta(seconds=1),
         )
 
@@ -146,10 +140,10 @@ def test_a_newer_state_that_moves_no_access_writes_only_the_subscription() -> No
 def test_a_newer_state_that_ends_access_moves_the_entitlement() -> None:
     reader, plan = customer_and_plan()
     first = timezone.now()
-    subscription_apply(data=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=first)
+    subscription_apply(stripe=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=first)
 
     ended = subscription_apply(
-        data=stripe_state(user_id=reader.pk, plan_id=plan.pk, status="canceled"),
+        stripe=stripe_state(user_id=reader.pk, plan_id=plan.pk, status="canceled"),
         fetched_at=first + timedelta(seconds=1),
     )
 
@@ -161,10 +155,10 @@ def test_a_newer_state_that_ends_access_moves_the_entitlement() -> None:
 def test_an_older_state_is_dropped() -> None:
     reader, plan = customer_and_plan()
     now = timezone.now()
-    subscription_apply(data=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=now)
+    subscription_apply(stripe=stripe_state(user_id=reader.pk, plan_id=plan.pk), fetched_at=now)
 
     kept = subscription_apply(
-        data=stripe_state(user_id=reader.pk, plan_id=plan.pk, status="canceled"),
+        stripe=stripe_state(user_id=reader.pk, plan_id=plan.pk, status="canceled"),
         fetched_at=now - timedelta(seconds=1),
     )
 
@@ -186,12 +180,12 @@ def test_the_gateway_returns_the_subscription_as_plain_data_with_its_invoice(
         }
     )
 
-    data = stripe_gateway.subscription_retrieve(subscription_id=created.id)
+    fetched = stripe_gateway.subscription_retrieve(subscription_id=created.id)
 
-    assert type(data).__module__ != "stripe" and isinstance(data, dict)
-    assert data["id"] == created.id
-    assert isinstance(data["latest_invoice"], dict)
-    assert data["latest_invoice"]["status"] == "paid"
+    assert isinstance(fetched, StripeSubscription) and isinstance(fetched.data, dict)
+    assert fetched.id == created.id
+    assert fetched.latest_invoice is not None  # expanded
+    assert fetched.latest_invoice.status == "paid"
 
 
 def test_the_gateway_answers_a_subscription_stripe_does_not_have_with_not_found(

@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing import services, stripe_gateway
-from billing.event_handlers import EVENT_HANDLERS
 from billing.events import webhook_event_process, webhook_event_store
 from billing.models import Subscription
 from billing.services import checkout_session_apply, subscription_sync
+from billing.stripe_gateway import StripeCheckoutSession, StripeEvent
 from membership.access import article_access
 from membership.models import Entitlement, EntitlementEvent
 from tests.billing.conftest import event_payload
@@ -133,20 +133,21 @@ def test_the_success_page_and_the_worker_at_once_grant_one_entitlement(
     subscription's first webhook event."""
     client, reader, subscription_id = new_subscription(sandbox_api)
     customer_id = client.v1.subscriptions.retrieve(subscription_id).customer
-    session = {
-        "client_reference_id": str(reader.pk),
-        "customer": customer_id,
-        "subscription": subscription_id,
-    }
-    event, _ = webhook_event_store(
-        event=event_payload(
-            "evt_race_created", "customer.subscription.created", {"id": subscription_id}
-        )
+    session = StripeCheckoutSession.from_api(
+        {
+            "client_reference_id": str(reader.pk),
+            "customer": customer_id,
+            "subscription": subscription_id,
+        }
     )
+    created = event_payload(
+        "evt_race_created", "customer.subscription.created", {"id": subscription_id}
+    )
+    event, _ = webhook_event_store(event=StripeEvent.from_api(created))
 
     page, worker = at_once(
         lambda: checkout_session_apply(session=session),
-        lambda: webhook_event_process(event_id=event.pk, handlers=EVENT_HANDLERS),
+        lambda: webhook_event_process(event_id=event.pk),
     )
 
     assert isinstance(page, Subscription) and page.user == reader

@@ -5,11 +5,12 @@ import time
 
 import pytest
 
-from billing import event_handlers
+from billing import events
 from billing.events import webhook_events_pending_ids, webhook_events_replay
 from billing.models import WebhookEvent
 from billing.tasks import webhook_event_apply
 from tests.billing.conftest import WEBHOOK_URL, event_payload, stripe_signature
+from tests.factories import WebhookEventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ def applied(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record the subscription events handled instead of fetching from Stripe."""
     seen: list[str] = []
     monkeypatch.setitem(
-        event_handlers.EVENT_HANDLERS,
+        events.EVENT_HANDLERS,
         "customer.subscription.updated",
         lambda event: seen.append(event.stripe_id),
     )
@@ -105,7 +106,7 @@ def test_a_failing_handler_leaves_the_event_failed_then_replay_applies_it(
         if len(calls) == 1:
             raise RuntimeError("Stripe timed out")
 
-    monkeypatch.setitem(event_handlers.EVENT_HANDLERS, "invoice.paid", flaky)
+    monkeypatch.setitem(events.EVENT_HANDLERS, "invoice.paid", flaky)
     monkeypatch.setattr(webhook_event_apply, "max_retries", 0)
     settings.CELERY_TASK_EAGER_PROPAGATES = False
 
@@ -124,5 +125,5 @@ def test_a_failing_handler_leaves_the_event_failed_then_replay_applies_it(
 
 def test_events_left_received_are_found_by_the_redrive(settings) -> None:  # type: ignore[no-untyped-def]
     settings.BILLING_EVENT_REDRIVE_AFTER = 0
-    left = WebhookEvent.objects.create(stripe_id="evt_7", type="invoice.paid", payload={})
+    left = WebhookEventFactory(stripe_id="evt_7", type="invoice.paid")
     assert webhook_events_pending_ids() == [left.pk]

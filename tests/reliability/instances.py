@@ -286,7 +286,7 @@ def fault_worker(
 
 def _hold_handlers(hold_dir: Path) -> None:
     """Wrap every webhook event handler in place so a test can catch it running."""
-    from billing.event_handlers import EVENT_HANDLERS
+    from billing.events import EVENT_HANDLERS
 
     def held(handler: Callable[[Any], None]) -> Callable[[Any], None]:
         def run(event: Any) -> None:  # a stored billing.models.WebhookEvent

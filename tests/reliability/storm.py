@@ -21,7 +21,6 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,9 +30,9 @@ from django.contrib.auth.hashers import make_password
 
 from accounts.models import User
 from billing import stripe_gateway
-from billing.event_handlers import EVENT_HANDLERS
 from billing.events import webhook_event_process, webhook_event_store
 from billing.models import Customer, PlanPrices, Subscription, WebhookEvent
+from billing.stripe_gateway import StripeEvent
 from membership.models import Entitlement, EntitlementSource, OutboxMessage, OutboxStatus, Plan
 from tests.billing.conftest import WEBHOOK_URL, stripe_signature
 from tests.factories import PlanFactory, TitleFactory
@@ -327,9 +326,9 @@ def ordered_replay(events: list[dict[str, Any]]) -> float:
     """Store and apply each event once, in the sandbox's order, in this process."""
     started = time.monotonic()
     for event in events:
-        stored, created = webhook_event_store(event=event)
+        stored, created = webhook_event_store(event=StripeEvent.from_api(event))
         assert created, event["id"]
-        webhook_event_process(event_id=stored.pk, handlers=EVENT_HANDLERS)
+        webhook_event_process(event_id=stored.pk)
     return time.monotonic() - started
 
 
@@ -339,16 +338,15 @@ def stripe_differences(world: World) -> list[str]:
     mirror = {s.stripe_id: s for s in Subscription.objects.all()}
     for _, sub_id, story in world.readers:
         truth = stripe_gateway.subscription_retrieve(subscription_id=sub_id)
-        item = truth["items"]["data"][0]
         ours = mirror.get(sub_id)
         if ours is None:
             found.append(f"{sub_id} ({story}): missing")
             continue
         expected = (
-            truth["status"],
-            item["price"]["id"],
-            bool(truth["cancel_at_period_end"]),
-            datetime.fromtimestamp(item["current_period_end"], tz=UTC),
+            truth.status,
+            truth.price.id,
+            truth.cancel_at_period_end,
+            truth.current_period_end,
         )
         actual = (ours.status, ours.price_id, ours.cancel_at_period_end, ours.current_period_end)
         if expected != actual:

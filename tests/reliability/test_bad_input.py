@@ -22,7 +22,7 @@ from hypothesis import event as note_event
 from hypothesis import strategies as st
 
 from accounts.models import User
-from billing import event_handlers
+from billing import events
 from billing.models import Customer, Subscription, WebhookEvent
 from membership.models import Entitlement, Trial
 from tests.billing import conftest as billing_fixtures
@@ -228,13 +228,13 @@ def test_a_replay_within_the_tolerance_is_accepted_and_applied_once(  # type: ig
     reader = UserFactory()
     subscription = subscribe(sandbox_api.client(), reader, plan_on_sale())
     applied: list[str] = []
-    handler = event_handlers.EVENT_HANDLERS["customer.subscription.updated"]
+    handler = events.EVENT_HANDLERS["customer.subscription.updated"]
 
     def counting(event: WebhookEvent) -> None:
         applied.append(event.stripe_id)
         handler(event)
 
-    monkeypatch.setitem(event_handlers.EVENT_HANDLERS, "customer.subscription.updated", counting)
+    monkeypatch.setitem(events.EVENT_HANDLERS, "customer.subscription.updated", counting)
     updated = {"id": subscription.stripe_id}
     event = event_payload("evt_replay", "customer.subscription.updated", updated)
     body = json.dumps(event).encode()

@@ -115,7 +115,7 @@ def test_an_invoice_paid_through_500s_and_timeouts_is_charged_once(flaky: Runnin
                 invoice_id=i, payment_method_id=c
             )
         )
-        assert paid["status"] == "paid"
+        assert paid.status == "paid"
 
     for customer_id, invoice_id, _ in unpaid:
         charges = stripe.v1.charges.list(params={"customer": customer_id}).data

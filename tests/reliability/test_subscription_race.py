@@ -25,10 +25,10 @@ from django.utils import timezone
 from accounts.models import User
 from billing import stripe_gateway
 from billing.checkout import checkout_start
-from billing.event_handlers import EVENT_HANDLERS
 from billing.events import webhook_event_process, webhook_event_store
 from billing.models import Subscription, WebhookEvent
 from billing.services import checkout_session_apply
+from billing.stripe_gateway import StripeEvent
 from membership.access import article_access
 from membership.models import Entitlement, EntitlementEvent, Plan
 from stripe_sandbox.testing import RunningSandbox, running_sandbox
@@ -212,7 +212,7 @@ def test_the_success_page_and_a_worker_fetch_a_new_subscription_in_one_turn(
     monkeypatch.setattr(stripe_gateway, "subscription_retrieve", counted)
     checkout = stripe_gateway.checkout_session_retrieve(session_id=session.id)
     created = events_of(stripe, session.customer)["customer.subscription.created"]
-    event, _ = webhook_event_store(event=created)
+    event, _ = webhook_event_store(event=StripeEvent.from_api(created))
     start = threading.Barrier(2)
 
     def run(call: Any) -> Any:
@@ -227,7 +227,7 @@ def test_the_success_page_and_a_worker_fetch_a_new_subscription_in_one_turn(
             run,
             [
                 lambda: checkout_session_apply(session=checkout),
-                lambda: webhook_event_process(event_id=event.pk, handlers=EVENT_HANDLERS),
+                lambda: webhook_event_process(event_id=event.pk),
             ],
         )
 

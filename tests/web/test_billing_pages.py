@@ -213,7 +213,7 @@ def test_the_account_shows_when_a_cancelled_subscription_ends(sandbox_api, on_sa
         customer_id=subscription.customer_stripe_id, return_url="http://testserver/account/"
     )
     http_request(
-        portal["url"], "POST", form={"action": "cancel", "subscription": subscription.stripe_id}
+        portal.url, "POST", form={"action": "cancel", "subscription": subscription.stripe_id}
     )
     ending = subscription_sync(subscription_id=subscription.stripe_id)
 

@@ -1,0 +1,366 @@
+"""Stripe's resources as Masthead uses them: customers, products and prices, Checkout and
+the Customer Portal, subscriptions, invoices and refunds.
+
+Each function returns shapes (``billing.stripe_gateway.shapes``), so nothing else reads
+Stripe's keys. Configuration is read when called. Every POST carries an idempotency key
+made of the operation, Masthead's ids and a digest of the parameters, so a retried call
+replays the first answer and never charges twice. Each runs inside the one error boundary,
+``stripe_call``: Stripe's exceptions become ``BillingError``.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+from stripe.params import PriceListParams, SubscriptionListParams
+
+from billing.stripe_gateway.client import client, plain, post, stripe_call
+from billing.stripe_gateway.shapes import (
+    StripeCheckoutSession,
+    StripeCustomer,
+    StripeInvoice,
+    StripePortalConfiguration,
+    StripePortalSession,
+    StripePrice,
+    StripeProduct,
+    StripeSubscription,
+)
+
+# Customers ---------------------------------------------------------------------------
+
+
+@stripe_call
+def customer_create(*, user_id: int, email: str) -> StripeCustomer:
+    """Create the Stripe customer of a Masthead user."""
+    params = {"email": email, "metadata": {"user_id": str(user_id)}}
+    created = post("customer-create", f"user:{user_id}", client().v1.customers.create, params)
+    return StripeCustomer.from_api(created)
+
+
+# Products and prices -----------------------------------------------------------------
+
+
+@stripe_call
+def product_create(*, plan_id: int, name: str, description: str) -> StripeProduct:
+    """Create the plan's product (updates go through ``product_update``)."""
+    params: dict[str, Any] = {"name": name, "metadata": {"plan_id": str(plan_id)}}
+    if description:
+        params["description"] = description
+    created = post("product-create", f"plan:{plan_id}", client().v1.products.create, params)
+    return StripeProduct.from_api(created)
+
+
+@stripe_call
+def price_create(
+    *, product_id: str, plan_id: int, amount: int, currency: str, interval: str
+) -> StripePrice:
+    """Create a recurring price; Stripe prices never change, so a new amount is a new price."""
+    params = {
+        "product": product_id,
+        "unit_amount": amount,
+        "currency": currency,
+        "recurring": {"interval": interval},
+        "metadata": {"plan_id": str(plan_id), "interval": interval},
+    }
+    created = post("price-create", f"plan:{plan_id}:{interval}", client().v1.prices.create, params)
+    return StripePrice.from_api(created)
+
+
+@stripe_call
+def product_retrieve(*, product_id: str) -> StripeProduct:
+    """Return a product."""
+    return StripeProduct.from_api(plain(client().v1.products.retrieve(product_id)))
+
+
+@stripe_call
+def product_update(
+    *, product_id: str, plan_id: int, name: str, description: str, active: bool, revision: str
+) -> StripeProduct:
+    """Set the product's name, description and whether it is on sale; ``revision`` tells
+    apart two updates to the same values (changed, changed back, changed again)."""
+    params: dict[str, Any] = {
+        "name": name,
+        "description": description,
+        "active": active,
+        "metadata": {"plan_id": str(plan_id)},
+    }
+    products = client().v1.products
+    updated = post(
+        "product-update",
+        f"plan:{plan_id}:{revision}",
+        lambda p, o: products.update(product_id, p, o),
+        params,
+    )
+    return StripeProduct.from_api(updated)
+
+
+@stripe_call
+def prices_list(*, product_id: str) -> list[StripePrice]:
+    """Return every price of the product, on sale or not."""
+    prices = client().v1.prices
+    found: list[StripePrice] = []
+    params: PriceListParams = {"product": product_id, "limit": 100}
+    while True:
+        page = prices.list(params.copy())
+        found.extend(StripePrice.from_api(plain(item)) for item in page.data)
+        if not page.has_more or not page.data:
+            return found
+        params["starting_after"] = page.data[-1].id
+
+
+@stripe_call
+def price_active_set(*, price_id: str, active: bool, revision: str) -> StripePrice:
+    """Put a price on sale or take it off; subscriptions already on it keep it.
+
+    ``revision`` tells apart two toggles of the same price (off, on, off again)."""
+    prices = client().v1.prices
+    updated = post(
+        "price-active",
+        f"{price_id}:{revision}",
+        lambda p, o: prices.update(price_id, p, o),
+        {"active": active},
+    )
+    return StripePrice.from_api(updated)
+
+
+def portal_products_param(products: list[tuple[str, list[str]]]) -> list[dict[str, Any]]:
+    """The plans a reader may switch between, (product, its prices), as the portal's
+    ``subscription_update.products``."""
+    return [{"product": product, "prices": list(prices)} for product, prices in products]
+
+
+@stripe_call
+def portal_configuration_save(
+    *,
+    configuration_id: str,
+    products: list[tuple[str, list[str]]],
+    return_url: str,
+    revision: str = "",
+) -> StripePortalConfiguration:
+    """Create or update the Customer Portal's configuration: cancel, card, plan switches
+    between ``products`` (each a product id with its price ids).
+
+    ``revision`` keeps a later save that restores earlier parameters from replaying the
+    first save's answer."""
+    params: dict[str, Any] = {
+        "business_profile": {"headline": "Manage your Masthead membership"},
+        "default_return_url": return_url,
+        "features": {
+            "customer_update": {"enabled": False},
+            "invoice_history": {"enabled": True},
+            "payment_method_update": {"enabled": True},
+            "subscription_cancel": {"enabled": True, "mode": "at_period_end"},
+            "subscription_update": {
+                "enabled": bool(products),
+                "default_allowed_updates": ["price"],
+                "proration_behavior": "create_prorations",
+                "products": portal_products_param(products),
+            },
+        },
+    }
+    configurations = client().v1.billing_portal.configurations
+    if configuration_id:
+        saved = post(
+            "portal-configuration-update",
+            f"{configuration_id}:{revision}" if revision else configuration_id,
+            lambda p, o: configurations.update(configuration_id, p, o),
+            params,
+        )
+    else:
+        ids = f"masthead:{revision}" if revision else "masthead"
+        saved = post("portal-configuration-create", ids, configurations.create, params)
+    return StripePortalConfiguration.from_api(saved)
+
+
+@stripe_call
+def portal_configuration_retrieve(*, configuration_id: str) -> StripePortalConfiguration:
+    """Return a Customer Portal configuration."""
+    configurations = client().v1.billing_portal.configurations
+    return StripePortalConfiguration.from_api(plain(configurations.retrieve(configuration_id)))
+
+
+# Checkout and the portal ---------------------------------------------------------------
+
+
+@stripe_call
+def checkout_session_create(
+    *,
+    user_id: int,
+    customer_id: str,
+    price_id: str,
+    success_url: str,
+    cancel_url: str,
+    trial_end: int | None,
+    attempt: str = "",
+) -> StripeCheckoutSession:
+    """Open a Checkout session for a subscription, with a trial ending at ``trial_end``.
+
+    ``attempt`` tells apart two sessions the reader opens with the same parameters (the
+    first one expired since), so the second is not a replay of the first."""
+    params: dict[str, Any] = {
+        "mode": "subscription",
+        "customer": customer_id,
+        "client_reference_id": str(user_id),
+        "line_items": [{"price": price_id, "quantity": 1}],
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "allow_promotion_codes": True,
+        "metadata": {"user_id": str(user_id)},
+        "subscription_data": {"metadata": {"user_id": str(user_id)}},
+    }
+    if trial_end is not None:
+        params["subscription_data"]["trial_end"] = trial_end
+    sessions = client().v1.checkout.sessions
+    ids = f"user:{user_id}:{attempt}" if attempt else f"user:{user_id}"
+    return StripeCheckoutSession.from_api(post("checkout-create", ids, sessions.create, params))
+
+
+@stripe_call
+def checkout_session_retrieve(*, session_id: str) -> StripeCheckoutSession:
+    """Return a Checkout session."""
+    sessions = client().v1.checkout.sessions
+    return StripeCheckoutSession.from_api(plain(sessions.retrieve(session_id)))
+
+
+@stripe_call
+def checkout_sessions_expire_open(*, customer_id: str) -> int:
+    """Expire the customer's Checkout sessions still open; return how many."""
+    sessions = client().v1.checkout.sessions
+    listed = sessions.list({"customer": customer_id, "status": "open", "limit": 100})
+    expired = 0
+    for session in listed.data:
+        post(
+            "checkout-expire", session.id, lambda p, o, s=session.id: sessions.expire(s, p, o), {}
+        )
+        expired += 1
+    return expired
+
+
+@stripe_call
+def portal_session_create(
+    *, customer_id: str, return_url: str, attempt: str = "", configuration_id: str = ""
+) -> StripePortalSession:
+    """Open a Customer Portal session for the customer, with Masthead's configuration when
+    given (Stripe's default otherwise); ``attempt`` tells apart visits with the same
+    parameters (a portal session lasts minutes, so none is replayed later)."""
+    params = {"customer": customer_id, "return_url": return_url}
+    if configuration_id:
+        params["configuration"] = configuration_id
+    sessions = client().v1.billing_portal.sessions
+    ids = f"{customer_id}:{attempt}" if attempt else customer_id
+    return StripePortalSession.from_api(post("portal-create", ids, sessions.create, params))
+
+
+@stripe_call
+def portal_switch_session_create(
+    *,
+    customer_id: str,
+    subscription_id: str,
+    item_id: str,
+    price_id: str,
+    return_url: str,
+    attempt: str = "",
+    configuration_id: str = "",
+) -> StripePortalSession:
+    """Open a Customer Portal session straight on the confirmation of one change: the
+    subscription's item ``item_id`` moved to ``price_id`` (a deep link, ``flow_data`` of type
+    ``subscription_update_confirm``); once confirmed, the reader goes to ``return_url``.
+    The price must be among the configuration's ``subscription_update.products``."""
+    params: dict[str, Any] = {
+        "customer": customer_id,
+        "return_url": return_url,
+        "flow_data": {
+            "type": "subscription_update_confirm",
+            "subscription_update_confirm": {
+                "subscription": subscription_id,
+                "items": [{"id": item_id, "price": price_id, "quantity": 1}],
+            },
+            "after_completion": {"type": "redirect", "redirect": {"return_url": return_url}},
+        },
+    }
+    if configuration_id:
+        params["configuration"] = configuration_id
+    sessions = client().v1.billing_portal.sessions
+    ids = f"{customer_id}:{subscription_id}:{attempt}" if attempt else customer_id
+    created = post("portal-switch-create", ids, sessions.create, params)
+    return StripePortalSession.from_api(created)
+
+
+# Subscriptions and invoices ------------------------------------------------------------
+
+
+@stripe_call
+def subscription_retrieve(*, subscription_id: str) -> StripeSubscription:
+    """Return the subscription as Stripe has it now, with its latest invoice expanded.
+
+    Webhook events re-fetch one (once per burst), so the answer's JSON is returned as it
+    came: building the SDK's objects only to turn them back into dicts cost more than the
+    rest of the call.
+    """
+    path = f"/v1/subscriptions/{quote(subscription_id, safe='')}"
+    answer = client().raw_request("get", path, expand=["latest_invoice"])
+    return StripeSubscription.from_api(answer.data)
+
+
+@stripe_call
+def _subscriptions_page(
+    *, starting_after: str, page_size: int
+) -> tuple[list[StripeSubscription], bool]:
+    """One page of every subscription (canceled ones too), and whether more follow."""
+    params: SubscriptionListParams = {"status": "all", "limit": page_size}
+    if starting_after:
+        params["starting_after"] = starting_after
+    page = client().v1.subscriptions.list(params)
+    return [StripeSubscription.from_api(plain(item)) for item in page.data], page.has_more
+
+
+def subscriptions_iter(*, page_size: int = 100) -> Iterator[StripeSubscription]:
+    """Yield every subscription Stripe has, canceled ones included."""
+    starting_after = ""
+    while True:
+        page, more = _subscriptions_page(starting_after=starting_after, page_size=page_size)
+        yield from page
+        if not more or not page:
+            return
+        starting_after = page[-1].id
+
+
+@stripe_call
+def subscription_cancel(*, subscription_id: str) -> StripeSubscription:
+    """Cancel a subscription at once (used for duplicates that slipped through)."""
+    canceled = client().v1.subscriptions.cancel(subscription_id)
+    return StripeSubscription.from_api(plain(canceled))
+
+
+@stripe_call
+def invoice_pay(*, invoice_id: str, payment_method_id: str) -> StripeInvoice:
+    """Try to pay an open invoice now with the given card (the customer's new default)."""
+    invoices = client().v1.invoices
+    params = {"payment_method": payment_method_id}
+    paid = post(
+        "invoice-pay",
+        f"{invoice_id}:{payment_method_id}",
+        lambda p, o: invoices.pay(invoice_id, p, o),
+        params,
+    )
+    return StripeInvoice.from_api(paid)
+
+
+@stripe_call
+def invoice_payment_intent_ids(*, invoice_id: str) -> list[str]:
+    """Return the payment intents that paid the invoice (invoices list them as payments)."""
+    page = client().v1.invoice_payments.list({"invoice": invoice_id, "limit": 10})
+    found = []
+    for item in page.data:
+        payment = plain(item).get("payment") or {}
+        if payment.get("payment_intent"):
+            found.append(str(payment["payment_intent"]))
+    return found
+
+
+@stripe_call
+def refund_create(*, payment_intent_id: str, reason: str) -> str:
+    """Refund a payment in full; return the refund's id."""
+    params = {"payment_intent": payment_intent_id, "reason": reason}
+    refund = post("refund-create", payment_intent_id, client().v1.refunds.create, params)
+    return str(refund["id"])
