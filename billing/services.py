@@ -22,7 +22,7 @@ from billing.models import (
     SubscriptionStatus,
     WebhookEvent,
 )
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from membership.models import EntitlementSource, Plan, TrialKind
 from membership.services import (
     entitlement_sync,

@@ -14,7 +14,7 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
-from config.api import error_responses
+from core.api import error_responses
 from membership.access import AccessDecision, article_access, reader_coverage
 from membership.models import Article, Entitlement, Title
 from membership.selectors import (

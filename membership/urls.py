@@ -1,7 +1,8 @@
 """The reader API's routes, under /api/v1/."""
 
-from django.urls import path, register_converter
+from django.urls import path
 
+from core.converters import RowIdConverter  # noqa: F401  (registers the row_id converter)
 from membership.api import (
     ArticleDetailApi,
     ArticleListApi,
@@ -12,21 +13,6 @@ from membership.api import (
     TrialStartApi,
 )
 from membership.support_api import AccessExplainApi
-
-
-class RowIdConverter:
-    """A positive row id small enough for every database; anything else is a 404."""
-
-    regex = "[1-9][0-9]{0,17}"
-
-    def to_python(self, value: str) -> int:
-        return int(value)
-
-    def to_url(self, value: int) -> str:
-        return str(value)
-
-
-register_converter(RowIdConverter, "row_id")
 
 app_name = "membership"
 urlpatterns = [

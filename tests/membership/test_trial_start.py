@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from allauth.account.models import EmailAddress
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from membership.access import AccessReason, article_access
 from membership.models import Entitlement, EntitlementEvent, Trial, TrialEvent
 from membership.services import email_canonical, email_hash, trial_start
