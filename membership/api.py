@@ -232,6 +232,9 @@ def _reader(request: Request) -> User:
 
 
 class MeApi(APIView):
+    """Membership's part of ``/me/``: the reader, their trial and entitlements. Not routed
+    here: ``billing.api.MeApi`` extends it with the subscription and owns ``/me/``."""
+
     permission_classes = (IsAuthenticated,)
 
     @extend_schema(responses={200: MeOutput, **error_responses(401)})

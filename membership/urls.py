@@ -6,7 +6,6 @@ from core.converters import RowIdConverter  # noqa: F401  (registers the row_id 
 from membership.api import (
     ArticleDetailApi,
     ArticleListApi,
-    MeApi,
     PlanListApi,
     TitleDetailApi,
     TitleListApi,
@@ -21,7 +20,6 @@ urlpatterns = [
     path("articles/", ArticleListApi.as_view(), name="article-list"),
     path("articles/<row_id:pk>/", ArticleDetailApi.as_view(), name="article-detail"),
     path("plans/", PlanListApi.as_view(), name="plan-list"),
-    path("me/", MeApi.as_view(), name="me"),
     path("me/trial/", TrialStartApi.as_view(), name="me-trial"),
     path("support/access/", AccessExplainApi.as_view(), name="support-access"),
 ]
