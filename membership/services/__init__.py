@@ -15,10 +15,11 @@ from membership.services.outbox import (
     outbox_unsent_ids,
 )
 from membership.services.trial_sweeps import (
+    trial_ended_email_batches,
     trial_ended_email_send,
+    trial_reminder_batches,
     trial_reminder_send,
-    trial_reminders_send,
-    trials_close,
+    trials_expired_close,
 )
 from membership.services.trials import (
     email_canonical,
@@ -46,12 +47,13 @@ __all__ = [
     "reader_payment_issue_set",
     "trial_claim",
     "trial_end_early",
+    "trial_ended_email_batches",
     "trial_ended_email_send",
     "trial_for_update",
     "trial_history_apply",
+    "trial_reminder_batches",
     "trial_reminder_send",
-    "trial_reminders_send",
     "trial_start",
-    "trials_close",
     "trials_end",
+    "trials_expired_close",
 ]
