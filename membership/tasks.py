@@ -69,7 +69,7 @@ def outbox_message_send(self: Task, message_id: int) -> str:
     """Send one outbox row, once; retry with back-off while the mail server fails (the beat
     re-drive takes over after the last retry)."""
     try:
-        return services.outbox_message_send(message_id=message_id)
+        return services.outbox_message_deliver(message_id=message_id)
     except OSError as exc:  # smtplib.SMTPException is an OSError, as is a refused connection
         retries = self.request.retries
         if retries >= EMAIL_MAX_RETRIES:

@@ -11,7 +11,7 @@ from membership.services.entitlements import (
 )
 from membership.services.outbox import (
     outbox_add,
-    outbox_message_send,
+    outbox_message_deliver,
     outbox_unsent_ids,
 )
 from membership.services.trial_sweeps import (
@@ -42,7 +42,7 @@ __all__ = [
     "entitlement_revoke",
     "entitlement_sync",
     "outbox_add",
-    "outbox_message_send",
+    "outbox_message_deliver",
     "outbox_unsent_ids",
     "reader_payment_issue_set",
     "trial_claim",

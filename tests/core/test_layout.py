@@ -39,3 +39,26 @@ def test_core_imports_no_app() -> None:
     offenders = [(f, m) for f, m in _imported_modules("core") if _top(m) in APPS]
 
     assert offenders == []
+
+
+@pytest.mark.parametrize("app", ["membership"])
+def test_services_do_not_import_tasks(app: str) -> None:
+    """Services return what is to be queued; tasks queue it (no services -> tasks loop)."""
+    services = [
+        (f, m)
+        for f, m in _imported_modules(app)
+        if f.startswith((f"{app}/services", f"{app}/trial_sweeps"))
+    ]
+
+    assert [(f, m) for f, m in services if m == f"{app}.tasks"] == []
+
+
+def test_no_task_shares_a_service_name() -> None:
+    from celery import Task
+
+    from membership import services, tasks
+
+    task_names = {name for name, value in vars(tasks).items() if isinstance(value, Task)}
+
+    assert task_names
+    assert task_names & set(services.__all__) == set()
