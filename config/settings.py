@@ -152,7 +152,7 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
 }
 HEADLESS_CLIENTS = ("app", "browser")
-HEADLESS_TOKEN_STRATEGY = "accounts.api.OneQuerySessionTokenStrategy"  # noqa: S105 (a class)
+HEADLESS_TOKEN_STRATEGY = "accounts.session_tokens.OneQuerySessionTokenStrategy"  # noqa: S105 (a class)
 HEADLESS_ONLY = False
 if ACCOUNT_EMAIL_VERIFICATION not in {"none", "optional", "mandatory"}:
     raise ImproperlyConfigured("ACCOUNT_EMAIL_VERIFICATION must be none, optional or mandatory.")
