@@ -8,6 +8,7 @@ The sweeps here return batches of trial ids; ``membership.tasks`` queues them.
 
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -104,30 +105,33 @@ def trial_ended_email_batches(*, at: datetime | None = None) -> Iterator[list[in
     return _id_batches(_ended_emails_due(at or timezone.now()))
 
 
-def _trial_email_record(
-    *,
-    trial_id: int,
-    due: Callable[[datetime], QuerySet[Trial]],
-    fact: str,
-    label: str,
-    record: Callable[[Trial, datetime], EmailMultiAlternatives],
-) -> bool:
-    """The skeleton of a trial email: lock the trial if it is still ``due``, let ``record``
-    mark it on the row and build the email, and put that in the outbox, in the caller's
-    transaction; return whether it was recorded now."""
+@dataclass(frozen=True)
+class _TrialEmail:
+    """One kind of trial email: which trials are ``due`` it, its outbox ``fact``, a ``label``
+    for the log, and ``record``, which marks it on the trial row and builds the email."""
+
+    due: Callable[[datetime], QuerySet[Trial]]
+    fact: str
+    label: str
+    record: Callable[[Trial, datetime], EmailMultiAlternatives]
+
+
+def _trial_email_record(*, trial_id: int, email: _TrialEmail) -> bool:
+    """The skeleton of both trial emails: lock the trial if it is still due, mark it and put
+    its email in the outbox, in the caller's transaction; return whether it was recorded."""
     now = timezone.now()
-    trial = trial_for_update(trial_id=trial_id, trials=due(now))
+    trial = trial_for_update(trial_id=trial_id, trials=email.due(now))
     if trial is None or trial.user is None:
-        logger.info("Skipped %s for trial %s: not due", label, trial_id)
+        logger.info("Skipped %s for trial %s: not due", email.label, trial_id)
         return False
     outbox_add(
-        kind=f"trial_{fact}",
+        kind=f"trial_{email.fact}",
         object_ref=f"trial:{trial.pk}",
-        fact=fact,
-        message=record(trial, now),
+        fact=email.fact,
+        message=email.record(trial, now),
         user=trial.user,
     )
-    logger.info("Recorded %s for trial %s to user %s", label, trial.pk, trial.user.pk)
+    logger.info("Recorded %s for trial %s to user %s", email.label, trial.pk, trial.user.pk)
     return True
 
 
@@ -149,18 +153,20 @@ def _ended_record(trial: Trial, now: datetime) -> EmailMultiAlternatives:
     return trial_ended_email_build(trial=trial, to=trial.user.email, plans=plans)
 
 
+REMINDER_EMAIL = _TrialEmail(
+    due=_reminders_due, fact="reminder", label="trial reminder", record=_reminder_record
+)
+ENDED_EMAIL = _TrialEmail(
+    due=_ended_emails_due, fact="ended", label="trial-ended email", record=_ended_record
+)
+
+
 @transaction.atomic
 def trial_reminder_send(*, trial_id: int) -> bool:
     """Record that the reader is reminded their trial ends soon, with its email in the
     outbox (sent after commit), unless it was recorded already or is no longer due; return
     whether it was recorded now."""
-    return _trial_email_record(
-        trial_id=trial_id,
-        due=_reminders_due,
-        fact="reminder",
-        label="trial reminder",
-        record=_reminder_record,
-    )
+    return _trial_email_record(trial_id=trial_id, email=REMINDER_EMAIL)
 
 
 @transaction.atomic
@@ -168,10 +174,4 @@ def trial_ended_email_send(*, trial_id: int) -> bool:
     """Record the reader's "your trial has ended" email, with the plans on sale, in the
     outbox (sent after commit), unless it was recorded already or is no longer due; return
     whether it was recorded now."""
-    return _trial_email_record(
-        trial_id=trial_id,
-        due=_ended_emails_due,
-        fact="ended",
-        label="trial-ended email",
-        record=_ended_record,
-    )
+    return _trial_email_record(trial_id=trial_id, email=ENDED_EMAIL)
