@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from accounts.addresses import email_normalize
-from config.site import site_public, site_url
+from core.site import site_public, site_url
 
 
 class AccountAdapter(DefaultAccountAdapter):

@@ -5,9 +5,10 @@ bulk-loads, with COPY, N due cardless trials: half ending within the reminder wi
 get a reminder), half past their end and still active (they are closed and get the "trial
 ended" email), each with its reader (unusable password) and trial entitlement, beside N
 trials ended long ago whose emails went out (history the sweeps must skip). Then it runs
-the two services with the real broker (Redis; no worker, so the batch tasks stay queued and
-are counted there) and times the database sweep and the queueing of the batch tasks apart:
-the time spent inside the tasks' ``delay`` is the queueing, the rest is the sweep.
+the two sweep tasks in-process with the real broker (Redis; no worker, so the batch tasks
+stay queued and are counted there) and times the database sweep and the queueing of the
+batch tasks apart: the time spent inside the tasks' ``delay`` is the queueing, the rest is
+the sweep.
 
 Beside it, email rendering throughput: reminder and "trial ended" emails built with the real
 templates and serialised to MIME, in emails/s (no target).
@@ -208,8 +209,12 @@ def sweep_measure(size: int) -> dict[str, Any]:
     from django.utils import timezone
 
     from membership.models import Trial, TrialStatus
-    from membership.services import trial_reminders_send, trials_close
-    from membership.tasks import trial_ended_emails_send, trial_reminder_emails_send
+    from membership.tasks import (
+        trial_ended_emails_send,
+        trial_reminder_emails_send,
+        trial_reminders_send,
+        trials_close,
+    )
 
     tables_empty()
     queue_purge()

@@ -12,8 +12,8 @@ from rest_framework.views import APIView
 from accounts.models import User
 from billing.checkout import INTERVALS, checkout_start, plan_switch_open, portal_open
 from billing.selectors import subscription_summary_get
-from config.api import error_responses
-from config.site import site_url
+from core.api import error_responses
+from core.site import site_url
 from membership import api as membership_api
 
 

@@ -20,7 +20,7 @@ from billing.errors import BillingError, BillingErrorCode
 from billing.models import LIVE_STATUSES, Customer, PlanPrices, Subscription, SyncStatus
 from billing.plans import portal_configuration_id
 from billing.services import checkout_session_apply, customer_ensure
-from config.site import site_url
+from core.site import site_url
 from membership.models import Plan, TrialStatus
 from membership.selectors import trial_summary_get
 

@@ -1,6 +1,6 @@
 """Billing's refusals: Stripe's failures and Masthead's own, each with a stable code."""
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 class BillingErrorCode:

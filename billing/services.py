@@ -25,7 +25,7 @@ from billing.models import (
     WebhookEvent,
 )
 from billing.stripe_gateway import StripeCheckoutSession, StripeSubscription
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from membership.models import EntitlementSource, Plan, TrialKind
 from membership.services import (
     entitlement_sync,

@@ -12,7 +12,7 @@ from billing import stripe_gateway
 from billing.errors import BillingError
 from billing.events import webhook_event_store
 from billing.tasks import webhook_event_apply
-from config.api import error_body
+from core.api import error_body
 
 logger = logging.getLogger(__name__)
 

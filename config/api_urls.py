@@ -3,8 +3,8 @@
 from django.urls import include, path
 
 urlpatterns = [
-    # Billing first: its me/ extends membership's with the subscription (membership does
-    # not import billing), so it must answer /me/ before membership's own route.
+    # /me/ is billing's: it adds the subscription to membership's part of the answer
+    # (membership does not import billing, so it serves no /me/ of its own).
     path("", include("billing.urls")),
     path("", include("membership.urls")),
 ]

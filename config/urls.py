@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from billing.webhooks import stripe_webhook
-from config.api import api_not_found
+from core.api import api_not_found
 
 admin.site.site_header = "Masthead admin"
 admin.site.site_title = "Masthead admin"
@@ -38,5 +38,5 @@ urlpatterns = [
     path("", include("web.urls")),
 ]
 
-handler404 = "config.views.not_found"
-handler500 = "config.views.server_error"
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"

@@ -14,7 +14,7 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
-from config.api import error_responses
+from core.api import error_responses
 from membership.access import AccessDecision, article_access, reader_coverage
 from membership.models import Article, Entitlement, Title
 from membership.selectors import (
@@ -232,6 +232,9 @@ def _reader(request: Request) -> User:
 
 
 class MeApi(APIView):
+    """Membership's part of ``/me/``: the reader, their trial and entitlements. Not routed
+    here: ``billing.api.MeApi`` extends it with the subscription and owns ``/me/``."""
+
     permission_classes = (IsAuthenticated,)
 
     @extend_schema(responses={200: MeOutput, **error_responses(401)})

@@ -1,6 +1,6 @@
 """Membership's refusals, each with a stable code the API and pages can rely on."""
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 class MembershipErrorCode:

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from config.api import error_responses, mark_reader_specific
+from core.api import error_responses, mark_reader_specific
 from membership.models import Article, Title
 from membership.selectors import access_explain
 

@@ -6,9 +6,12 @@ one per fact (``membership.services.outbox``), sent after commit by ``outbox_mes
 """
 
 import logging
+from collections.abc import Iterable
+from functools import partial
 
 from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
+from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerError
 
 from membership import services
@@ -20,16 +23,32 @@ EMAIL_RETRY_BASE_SECONDS = 60
 EMAIL_RETRY_MAX_SECONDS = 3600
 
 
+def _batches_queue(task: Task, batches: Iterable[list[int]]) -> int:
+    """Queue ``task`` once per batch of trial ids, after commit; return how many ids."""
+    queued = 0
+    for ids in batches:
+        transaction.on_commit(partial(task.delay, trial_ids=ids))
+        queued += len(ids)
+    return queued
+
+
 @shared_task
 def trial_reminders_send() -> int:
-    """Queue the reminder emails of trials that end within ``TRIAL_REMINDER_DAYS``."""
-    return services.trial_reminders_send()
+    """Queue the reminder emails of trials that end within ``TRIAL_REMINDER_DAYS``; return
+    how many were queued."""
+    queued = _batches_queue(trial_reminder_emails_send, services.trial_reminder_batches())
+    logger.info("Queued %s trial reminders", queued)
+    return queued
 
 
 @shared_task
 def trials_close() -> int:
-    """Mark ended the trials whose end has passed and queue their "trial ended" emails."""
-    return services.trials_close()
+    """Mark ended the trials whose end has passed and queue each reader's "trial ended"
+    email, once; return how many trials were ended."""
+    ended = services.trials_expired_close()
+    queued = _batches_queue(trial_ended_emails_send, services.trial_ended_email_batches())
+    logger.info("Queued %s trial-ended emails", queued)
+    return ended
 
 
 @shared_task
@@ -50,7 +69,7 @@ def outbox_message_send(self: Task, message_id: int) -> str:
     """Send one outbox row, once; retry with back-off while the mail server fails (the beat
     re-drive takes over after the last retry)."""
     try:
-        return services.outbox_message_send(message_id=message_id)
+        return services.outbox_message_deliver(message_id=message_id)
     except OSError as exc:  # smtplib.SMTPException is an OSError, as is a refused connection
         retries = self.request.retries
         if retries >= EMAIL_MAX_RETRIES:

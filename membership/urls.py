@@ -1,32 +1,17 @@
 """The reader API's routes, under /api/v1/."""
 
-from django.urls import path, register_converter
+from django.urls import path
 
+from core.converters import RowIdConverter  # noqa: F401  (registers the row_id converter)
 from membership.api import (
     ArticleDetailApi,
     ArticleListApi,
-    MeApi,
     PlanListApi,
     TitleDetailApi,
     TitleListApi,
     TrialStartApi,
 )
 from membership.support_api import AccessExplainApi
-
-
-class RowIdConverter:
-    """A positive row id small enough for every database; anything else is a 404."""
-
-    regex = "[1-9][0-9]{0,17}"
-
-    def to_python(self, value: str) -> int:
-        return int(value)
-
-    def to_url(self, value: int) -> str:
-        return str(value)
-
-
-register_converter(RowIdConverter, "row_id")
 
 app_name = "membership"
 urlpatterns = [
@@ -35,7 +20,6 @@ urlpatterns = [
     path("articles/", ArticleListApi.as_view(), name="article-list"),
     path("articles/<row_id:pk>/", ArticleDetailApi.as_view(), name="article-detail"),
     path("plans/", PlanListApi.as_view(), name="plan-list"),
-    path("me/", MeApi.as_view(), name="me"),
     path("me/trial/", TrialStartApi.as_view(), name="me-trial"),
     path("support/access/", AccessExplainApi.as_view(), name="support-access"),
 ]

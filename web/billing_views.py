@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import User
 from billing.checkout import checkout_complete, checkout_start, plan_switch_open, portal_open
 from billing.errors import BillingError, BillingErrorCode
-from config.site import site_url
+from core.site import site_url
 from web.views import reader_page
 
 INTERVAL_OF_PERIOD = {"monthly": "month", "yearly": "year"}

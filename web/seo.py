@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from config.site import site_url
+from core.site import site_url
 from membership.models import Article, Title
 
 # Reader-specific and private pages: no use to a search engine.

@@ -3,7 +3,7 @@
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from membership.urls import RowIdConverter  # noqa: F401  (registers the row_id converter)
+from core.converters import RowIdConverter  # noqa: F401  (registers the row_id converter)
 from web import billing_views, views
 from web.seo import SITEMAPS, favicon, robots_txt
 

@@ -18,9 +18,9 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import User
 from billing.checkout import checkout_trial_ends
 from billing.selectors import billing_account_exists, subscription_summary_get
-from config.api import mark_reader_specific
-from config.errors import ApplicationError
-from config.site import site_url
+from core.api import mark_reader_specific
+from core.errors import ApplicationError
+from core.site import site_url
 from membership.access import article_access
 from membership.selectors import (
     article_get,

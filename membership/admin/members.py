@@ -19,7 +19,7 @@ from django.utils.html import format_html
 
 from accounts.admin import UserAdmin
 from accounts.models import User
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from membership.admin.records import (
     ReadOnlyInline,
     entitlement_coverage,

@@ -11,14 +11,15 @@ from membership.services.entitlements import (
 )
 from membership.services.outbox import (
     outbox_add,
-    outbox_message_send,
+    outbox_message_deliver,
     outbox_unsent_ids,
 )
 from membership.services.trial_sweeps import (
+    trial_ended_email_batches,
     trial_ended_email_send,
+    trial_reminder_batches,
     trial_reminder_send,
-    trial_reminders_send,
-    trials_close,
+    trials_expired_close,
 )
 from membership.services.trials import (
     email_canonical,
@@ -41,17 +42,18 @@ __all__ = [
     "entitlement_revoke",
     "entitlement_sync",
     "outbox_add",
-    "outbox_message_send",
+    "outbox_message_deliver",
     "outbox_unsent_ids",
     "reader_payment_issue_set",
     "trial_claim",
     "trial_end_early",
+    "trial_ended_email_batches",
     "trial_ended_email_send",
     "trial_for_update",
     "trial_history_apply",
+    "trial_reminder_batches",
     "trial_reminder_send",
-    "trial_reminders_send",
     "trial_start",
-    "trials_close",
     "trials_end",
+    "trials_expired_close",
 ]

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from membership.errors import MembershipErrorCode
 from membership.models import Entitlement, EntitlementEvent, EntitlementSource, Title
 

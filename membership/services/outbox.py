@@ -4,7 +4,7 @@ commit (DESIGN.md rule 12).
 - ``outbox_add`` is called inside the transaction that records the fact. The row's key
   (kind, object, fact) is unique, so recording the fact again (a redelivered task, a second
   worker, a re-run sweep) finds the row and queues nothing.
-- ``outbox_message_send`` leases one row (``sending`` until ``lease_until``), hands it to
+- ``outbox_message_deliver`` leases one row (``sending`` until ``lease_until``), hands it to
   the mail server, then marks it ``sent``. Two senders never hold the same row at once.
 - ``outbox_unsent_ids`` gives the beat re-drive the rows whose nudge was lost (broker down,
   worker killed) and the rows whose sender died while holding them.
@@ -26,11 +26,15 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from membership.models import OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
+
+# Sent after commit for each new outbox row, with ``message_id``: the nudge to send it now.
+outbox_message_recorded = Signal()
 
 
 def outbox_add(
@@ -68,9 +72,8 @@ def outbox_add(
 
 
 def _nudge(message_id: int) -> None:
-    from membership.tasks import outbox_message_send  # tasks import this module
-
-    outbox_message_send.delay(message_id)
+    """Tell the receivers a row waits (``membership.receivers`` queues its send task)."""
+    outbox_message_recorded.send(sender=OutboxMessage, message_id=message_id)
 
 
 def _lease_take(message_id: int) -> OutboxMessage | None:
@@ -99,7 +102,7 @@ def _message(row: OutboxMessage) -> EmailMultiAlternatives:
     return message
 
 
-def outbox_message_send(*, message_id: int) -> str:
+def outbox_message_deliver(*, message_id: int) -> str:
     """Send one recorded email unless it is sent, given up, or leased to another sender;
     return the status it is left in ("skipped" when another sender holds it). A mail error
     leaves the row pending (``failed`` once the server refuses the recipient or after

@@ -85,19 +85,20 @@ def trial_claim(*, user: User, kind: str, starts_at: datetime, ends_at: datetime
 
 
 @transaction.atomic
-def trial_start(*, user: User) -> Trial:
-    """Start the reader's free trial: every premium title for ``TRIAL_DAYS`` days, no card.
+def trial_start(*, user: User, at: datetime | None = None) -> Trial:
+    """Start the reader's free trial at ``at`` (now): every premium title for ``TRIAL_DAYS``
+    days, no card.
 
     One per person, for ever; a second attempt raises ``trial_already_used`` (409), and a
     reader whose address is not verified yet gets ``email_unverified`` (403).
     """
-    now = timezone.now()
-    ends_at = now + timedelta(days=settings.TRIAL_DAYS)
-    trial = trial_claim(user=user, kind=TrialKind.CARDLESS, starts_at=now, ends_at=ends_at)
+    starts_at = at or timezone.now()
+    ends_at = starts_at + timedelta(days=settings.TRIAL_DAYS)
+    trial = trial_claim(user=user, kind=TrialKind.CARDLESS, starts_at=starts_at, ends_at=ends_at)
     entitlement_grant(
         user=user,
         source=EntitlementSource.TRIAL,
-        starts_at=now,
+        starts_at=starts_at,
         ends_at=ends_at,
         reference=f"trial:{trial.pk}",
     )

@@ -203,3 +203,24 @@ def test_trial_start_with_the_session_token_needs_no_csrf_token(reader):
     client = APIClient(enforce_csrf_checks=True, HTTP_X_SESSION_TOKEN=session_token_for(reader))
 
     assert client.post(TRIAL).status_code == 201
+
+
+def _routes(patterns, prefix=""):  # type: ignore[no-untyped-def]
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if hasattr(pattern, "url_patterns"):
+            yield from _routes(pattern.url_patterns, route)
+        else:
+            yield route, pattern
+
+
+def test_one_route_owns_me_and_it_answers_with_the_subscription():
+    from django.urls import get_resolver, resolve
+
+    from billing.api import MeApi
+
+    routes = _routes(get_resolver().url_patterns)
+    me_routes = [view for route, view in routes if route == "api/v1/me/"]
+
+    assert len(me_routes) == 1
+    assert resolve(ME).func.view_class is MeApi  # type: ignore[attr-defined]

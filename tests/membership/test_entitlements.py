@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from membership.access import article_access
 from membership.models import Entitlement, EntitlementEvent
 from membership.services import (

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 
 from membership.emails import email_build
 from membership.models import OutboxMessage
-from membership.services import outbox_add, outbox_message_send, outbox_unsent_ids
+from membership.services import outbox_add, outbox_message_deliver, outbox_unsent_ids
 from membership.services.outbox import _lease_take
 from tests.factories import UserFactory
 
@@ -81,19 +81,19 @@ def test_a_row_leased_to_a_live_sender_is_not_sent_by_another_until_the_lease_en
         row, _ = record()
         assert _lease_take(row.pk) is not None  # a sender holds it, mid-conversation
 
-        assert outbox_message_send(message_id=row.pk) == "skipped"
+        assert outbox_message_deliver(message_id=row.pk) == "skipped"
         assert outbox_unsent_ids() == []
         assert mail.outbox == []
 
         clock.shift(timedelta(seconds=settings.OUTBOX_SEND_LEASE_SECONDS))  # that sender died
         assert outbox_unsent_ids() == [row.pk]
-        assert outbox_message_send(message_id=row.pk) == "sent"
+        assert outbox_message_deliver(message_id=row.pk) == "sent"
 
     (sent,) = mail.outbox
     assert sent.extra_headers["Message-ID"].startswith(f"<outbox-{row.pk}.")
     row.refresh_from_db()
     assert (row.status, row.attempts) == ("sent", 2)
-    assert outbox_message_send(message_id=row.pk) == "skipped"
+    assert outbox_message_deliver(message_id=row.pk) == "skipped"
     assert len(mail.outbox) == 1
 
 
@@ -103,7 +103,7 @@ def test_a_pending_row_whose_nudge_was_lost_is_re_driven_after_a_while(settings)
         assert outbox_unsent_ids() == []
         clock.shift(timedelta(seconds=settings.OUTBOX_REDRIVE_AFTER + 1))
         assert outbox_unsent_ids() == [row.pk]
-        outbox_message_send(message_id=row.pk)
+        outbox_message_deliver(message_id=row.pk)
         assert outbox_unsent_ids() == []
 
 
@@ -112,7 +112,7 @@ def test_a_refused_recipient_is_given_up_at_once_and_not_re_driven(settings):
     with time_machine.travel(NOW, tick=False) as clock:
         row, _ = record()
         with mock.patch.object(EmailBackend, "send_messages", side_effect=refused):
-            assert outbox_message_send(message_id=row.pk) == "failed"
+            assert outbox_message_deliver(message_id=row.pk) == "failed"
         clock.shift(timedelta(hours=1))
         assert outbox_unsent_ids() == []
 
@@ -126,10 +126,10 @@ def test_a_mail_server_error_leaves_the_row_pending_until_the_last_attempt(setti
     row, _ = record()
     with mock.patch.object(EmailBackend, "send_messages", side_effect=ConnectionRefusedError):
         with pytest.raises(ConnectionRefusedError):
-            outbox_message_send(message_id=row.pk)
+            outbox_message_deliver(message_id=row.pk)
         row.refresh_from_db()
         assert (row.status, row.attempts) == ("pending", 1)
-        assert outbox_message_send(message_id=row.pk) == "failed"
+        assert outbox_message_deliver(message_id=row.pk) == "failed"
 
     row.refresh_from_db()
     assert (row.status, row.attempts) == ("failed", 2)
@@ -163,7 +163,7 @@ def test_of_senders_racing_for_one_row_exactly_one_sends() -> None:
     def send(_: int) -> str:
         try:
             start.wait()
-            return outbox_message_send(message_id=row.pk)
+            return outbox_message_deliver(message_id=row.pk)
         finally:
             connection.close()
 

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from allauth.account.models import EmailAddress
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from membership.access import AccessReason, article_access
 from membership.models import Entitlement, EntitlementEvent, Trial, TrialEvent
 from membership.services import email_canonical, email_hash, trial_start
@@ -144,3 +144,17 @@ def test_an_address_that_had_its_trial_is_told_so_before_being_asked_to_verify()
         trial_start(user=again)
 
     assert refused.value.code == "trial_already_used"
+
+
+def test_trial_start_at_a_past_moment_runs_trial_days_from_then(settings) -> None:
+    settings.TRIAL_DAYS = 10
+    reader = UserFactory()
+    at = NOW - timedelta(days=3)
+
+    with time_machine.travel(NOW, tick=False):
+        trial = trial_start(user=reader, at=at)
+
+    access = Entitlement.objects.get(user=reader, reference=f"trial:{trial.pk}")
+    assert (trial.started_at, trial.ends_at) == (at, at + timedelta(days=10))
+    assert (access.starts_at, access.ends_at) == (at, at + timedelta(days=10))
+    assert TrialEvent.objects.get(trial=trial, kind=TrialEvent.Kind.STARTED).at == at

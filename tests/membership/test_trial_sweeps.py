@@ -19,7 +19,7 @@ from membership.models import (
     TrialKind,
     TrialStatus,
 )
-from membership.services import trial_reminders_send, trials_close, trials_end
+from membership.services import trials_end
 from membership.services.trial_sweeps import _ended_emails_due
 from tests.factories import EntitlementFactory, PlanFactory, UserFactory
 
@@ -52,8 +52,8 @@ def subscribe(user, *, ends_at=NOW + timedelta(days=30)) -> None:  # type: ignor
 def test_reminder_goes_out_once_even_when_the_sweep_runs_twice(trial_ending, run_on_commit):
     trial = trial_ending(NOW + timedelta(days=2))
 
-    assert run_on_commit(trial_reminders_send) == 1
-    assert run_on_commit(trial_reminders_send) == 0
+    assert run_on_commit(tasks.trial_reminders_send) == 1
+    assert run_on_commit(tasks.trial_reminders_send) == 0
 
     assert [message.to for message in mail.outbox] == [[trial.user.email]]
     trial.refresh_from_db()
@@ -82,10 +82,10 @@ def test_reminder_waits_for_the_last_three_days_and_skips_ended_trials(
     later = trial_ending(NOW + timedelta(days=3, seconds=1))
     trial_ending(NOW - timedelta(seconds=1))  # ended, not yet closed: no reminder
 
-    assert run_on_commit(trial_reminders_send) == 0
+    assert run_on_commit(tasks.trial_reminders_send) == 0
 
     clock.shift(timedelta(seconds=1))
-    assert run_on_commit(trial_reminders_send) == 1
+    assert run_on_commit(tasks.trial_reminders_send) == 1
     assert mail.outbox[0].to == [later.user.email]
 
 
@@ -95,7 +95,7 @@ def test_reminder_email_has_the_end_date_days_left_and_plans_in_text_and_html(
     settings.SITE_URL = "https://masthead.example"
     trial_ending(NOW + timedelta(days=2, hours=1))
 
-    run_on_commit(trial_reminders_send)
+    run_on_commit(tasks.trial_reminders_send)
 
     (message,) = mail.outbox
     assert message.subject == "Your Masthead free trial ends in 3 days"
@@ -114,7 +114,7 @@ def test_reminder_is_not_sent_to_a_subscribed_reader(trial_ending, run_on_commit
     lapsed = trial_ending(NOW + timedelta(days=1))
     subscribe(lapsed.user, ends_at=NOW - timedelta(days=1))
 
-    assert run_on_commit(trial_reminders_send) == 1
+    assert run_on_commit(tasks.trial_reminders_send) == 1
 
     assert [message.to for message in mail.outbox] == [[lapsed.user.email]]
     subscribed.refresh_from_db()
@@ -124,7 +124,7 @@ def test_reminder_is_not_sent_to_a_subscribed_reader(trial_ending, run_on_commit
 def test_card_trials_are_left_to_billing_for_the_reminder(trial_ending, run_on_commit):
     trial_ending(NOW + timedelta(days=1), kind=TrialKind.CARD)
 
-    assert run_on_commit(trial_reminders_send) == 0
+    assert run_on_commit(tasks.trial_reminders_send) == 0
 
     assert mail.outbox == []
 
@@ -132,7 +132,7 @@ def test_card_trials_are_left_to_billing_for_the_reminder(trial_ending, run_on_c
 def test_reminder_is_checked_again_when_sent(trial_ending, django_capture_on_commit_callbacks):
     trial = trial_ending(NOW + timedelta(days=1))
     with django_capture_on_commit_callbacks() as queued:
-        trial_reminders_send()
+        tasks.trial_reminders_send()
     subscribe(trial.user)  # the reader subscribes before the email task runs
 
     for callback in queued:
@@ -146,9 +146,9 @@ def test_a_lost_reminder_task_is_queued_again_by_the_next_sweep(
 ):
     trial = trial_ending(NOW + timedelta(days=1))
     with django_capture_on_commit_callbacks(execute=False):  # the broker loses the message
-        trial_reminders_send()
+        tasks.trial_reminders_send()
 
-    assert run_on_commit(trial_reminders_send) == 1
+    assert run_on_commit(tasks.trial_reminders_send) == 1
 
     assert [message.to for message in mail.outbox] == [[trial.user.email]]
 
@@ -158,9 +158,9 @@ def test_no_email_for_a_deleted_or_deactivated_account(trial_ending, run_on_comm
     deleted.user.delete()
     deactivated = trial_ending(NOW + timedelta(days=1), user=UserFactory(is_active=False))
 
-    assert run_on_commit(trial_reminders_send) == 0
+    assert run_on_commit(tasks.trial_reminders_send) == 0
     clock.shift(timedelta(days=2))
-    assert run_on_commit(trials_close) == 2
+    assert run_on_commit(tasks.trials_close) == 2
 
     assert mail.outbox == []
     assert set(Trial.objects.values_list("pk", "status")) == {
@@ -175,8 +175,8 @@ def test_close_marks_ended_trials_ended_and_emails_once(trial_ending, run_on_com
     ended = trial_ending(NOW)
     running = trial_ending(NOW + timedelta(seconds=1))
 
-    assert run_on_commit(trials_close) == 1
-    assert run_on_commit(trials_close) == 0
+    assert run_on_commit(tasks.trials_close) == 1
+    assert run_on_commit(tasks.trials_close) == 0
 
     ended.refresh_from_db()
     running.refresh_from_db()
@@ -197,7 +197,7 @@ def test_close_ends_a_subscribed_readers_trial_without_email(trial_ending, run_o
     trial = trial_ending(NOW - timedelta(hours=1))
     subscribe(trial.user)
 
-    assert run_on_commit(trials_close) == 1
+    assert run_on_commit(tasks.trials_close) == 1
 
     trial.refresh_from_db()
     assert trial.status == TrialStatus.ENDED
@@ -243,11 +243,11 @@ def test_sweeps_work_in_batches_over_more_trials_than_a_batch(
     with mock.patch.object(
         tasks.trial_reminder_emails_send, "delay", wraps=tasks.trial_reminder_emails_send.delay
     ) as reminder_batches:
-        assert run_on_commit(trial_reminders_send) == 5
+        assert run_on_commit(tasks.trial_reminders_send) == 5
     with mock.patch.object(
         tasks.trial_ended_emails_send, "delay", wraps=tasks.trial_ended_emails_send.delay
     ) as ended_batches:
-        assert run_on_commit(trials_close) == 3
+        assert run_on_commit(tasks.trials_close) == 3
 
     assert [len(c.kwargs["trial_ids"]) for c in reminder_batches.call_args_list] == [2, 2, 1]
     assert [len(c.kwargs["trial_ids"]) for c in ended_batches.call_args_list] == [2, 1]

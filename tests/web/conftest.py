@@ -5,7 +5,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import time_machine
 from django.test import Client
 from django.utils import timezone
 
@@ -90,9 +89,7 @@ def trialling_reader() -> Any:
 def lapsed_reader() -> Any:
     """A reader whose trial began 20 days ago and has run out."""
     reader = UserFactory()
-    with time_machine.travel(timezone.now() - timedelta(days=20), tick=False):
-        trial_start(user=reader)
-    reader.refresh_from_db()
+    trial_start(user=reader, at=timezone.now() - timedelta(days=20))
     return reader
 
 

@@ -21,7 +21,7 @@ def article_url(article) -> str:
     [
         (
             "anonymous",
-            ["Sign up to read this article", "Already a member? Sign in", "Fourteen days free"],
+            ["Sign up to read this article", "Already a member? Sign in", "14 days free"],
         ),
         ("never_trialled", ["Start your 14-day free trial", 'action="/trial/"']),
         ("lapsed", ["Choose a plan to keep reading", "Everything", "Essentials", "Subscribe"]),

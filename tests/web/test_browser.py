@@ -44,7 +44,7 @@ def test_an_anonymous_reader_signs_up_verifies_starts_the_trial_and_reads_the_ar
     response = page.goto(article_url)
     assert response is not None and MARKER not in response.text()
     expect(page.get_by_role("heading", name="Sign up to read this article")).to_be_visible()
-    expect(page.get_by_text("Fourteen days free").first).to_be_visible()
+    expect(page.get_by_text("14 days free").first).to_be_visible()
     snap(page, "signup-flow-1-paywall")
 
     page.locator(".paywall").get_by_role("link", name="Sign up").click()

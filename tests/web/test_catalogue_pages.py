@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     ("state", "call"),
     [
-        ("anonymous", "Fourteen days free"),
+        ("anonymous", "14 days free"),
         ("never_trialled", "Start your 14-day free trial"),
         ("trialling", "14 days left of your free trial"),
         ("lapsed", "See the plans"),

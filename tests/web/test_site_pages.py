@@ -7,7 +7,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from accounts.models import User
-from config.views import server_error
+from core.views import server_error
 from tests.accounts.signing_up import confirmation_key
 from tests.factories import PASSWORD, UserFactory
 from tests.web.html import assert_heading_order

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from config.site import site_url as _site_url
+from core.site import site_url as _site_url
 
 register = template.Library()
 

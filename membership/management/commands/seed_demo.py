@@ -12,8 +12,8 @@ from tqdm import tqdm
 
 from accounts.models import User
 from membership.demo_content import TITLES, demo_articles
-from membership.models import Article, EntitlementSource, Plan, Title, TrialKind
-from membership.services import comp_grant, entitlement_grant, trial_claim, trials_end
+from membership.models import Article, EntitlementSource, Plan, Title
+from membership.services import comp_grant, trial_start, trials_end
 
 ADMIN_EMAIL = "admin@masthead.localhost"
 ADMIN_PASSWORD = "masthead-admin-demo"  # noqa: S105 (a demo login, printed on purpose)
@@ -150,7 +150,6 @@ def readers_seed(*, admin: User, titles: dict[str, Title], now: datetime) -> Non
             email=TRIAL_READER, password=READER_PASSWORD, name="Tess Trial", staff=False
         ),
         starts_at=now - half,
-        ends_at=now - half + timedelta(days=settings.TRIAL_DAYS),
     )
     lapsed_start = now - timedelta(days=settings.TRIAL_DAYS + 16)
     trial_seed(
@@ -158,7 +157,6 @@ def readers_seed(*, admin: User, titles: dict[str, Title], now: datetime) -> Non
             email=LAPSED_READER, password=READER_PASSWORD, name="Lee Lapsed", staff=False
         ),
         starts_at=lapsed_start,
-        ends_at=lapsed_start + timedelta(days=settings.TRIAL_DAYS),
     )
     user_seed(email=NEW_READER, password=READER_PASSWORD, name="Nia New", staff=False)
     comp_reader = user_seed(
@@ -174,18 +172,11 @@ def readers_seed(*, admin: User, titles: dict[str, Title], now: datetime) -> Non
         )
 
 
-def trial_seed(*, user: User, starts_at: datetime, ends_at: datetime) -> None:
-    """Give ``user`` a cardless trial over the given window, unless they have had one;
-    a window already over leaves the trial ended, as the closing sweep would."""
+def trial_seed(*, user: User, starts_at: datetime) -> None:
+    """Give ``user`` the cardless trial that started at ``starts_at``, unless they have had
+    one; a trial already over is left ended, as the closing sweep would."""
     if user.trial_used_at is not None:
         return
-    trial = trial_claim(user=user, kind=TrialKind.CARDLESS, starts_at=starts_at, ends_at=ends_at)
-    entitlement_grant(
-        user=user,
-        source=EntitlementSource.TRIAL,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        reference=f"trial:{trial.pk}",
-    )
-    if ends_at <= timezone.now():
-        trials_end(trial_ids=[trial.pk], at=ends_at)
+    trial = trial_start(user=user, at=starts_at)
+    if trial.ends_at <= timezone.now():
+        trials_end(trial_ids=[trial.pk], at=trial.ends_at)

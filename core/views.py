@@ -3,7 +3,7 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
-from config.api import api_not_found, error_body
+from core.api import api_not_found, error_body
 
 API_PREFIXES = ("/api/", "/_allauth/")
 

@@ -17,7 +17,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 READER_VARY = ("Cookie", "X-Session-Token")
 

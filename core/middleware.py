@@ -6,7 +6,7 @@ from http import HTTPStatus
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from config.api import error_body, mark_reader_specific
+from core.api import error_body, mark_reader_specific
 
 SHARED_PREFIXES = ("/api/schema", "/api/docs")
 HEADLESS_PREFIX = "/_allauth/"

@@ -1,0 +1,1 @@
+"""The ground floor every app stands on: errors, the API error format, middleware, converters."""

@@ -1,0 +1,64 @@
+"""Imports run one way: the apps stand on core, and config only wires them together."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = ["accounts", "membership", "billing", "web"]
+
+
+def _imported_modules(package: str) -> list[tuple[str, str]]:
+    found = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            found += [(str(path.relative_to(ROOT)), name) for name in names]
+    return found
+
+
+def _top(module: str) -> str:
+    return module.split(".")[0]
+
+
+@pytest.mark.parametrize("package", [*APPS, "core"])
+def test_no_app_imports_config_for_code(package: str) -> None:
+    offenders = [(f, m) for f, m in _imported_modules(package) if _top(m) == "config"]
+
+    assert offenders == []
+
+
+def test_core_imports_no_app() -> None:
+    offenders = [(f, m) for f, m in _imported_modules("core") if _top(m) in APPS]
+
+    assert offenders == []
+
+
+@pytest.mark.parametrize("app", ["membership"])
+def test_services_do_not_import_tasks(app: str) -> None:
+    """Services return what is to be queued; tasks queue it (no services -> tasks loop)."""
+    services = [
+        (f, m)
+        for f, m in _imported_modules(app)
+        if f.startswith((f"{app}/services", f"{app}/trial_sweeps"))
+    ]
+
+    assert [(f, m) for f, m in services if m == f"{app}.tasks"] == []
+
+
+def test_no_task_shares_a_service_name() -> None:
+    from celery import Task
+
+    from membership import services, tasks
+
+    task_names = {name for name, value in vars(tasks).items() if isinstance(value, Task)}
+
+    assert task_names
+    assert task_names & set(services.__all__) == set()
