@@ -4,11 +4,11 @@ plans to Stripe, reconcile subscriptions with Stripe."""
 import logging
 
 from celery import Task, shared_task
-from kombu.exceptions import OperationalError as BrokerError
 
 from billing import events, plans, reconcile
 from billing.errors import BillingError, BillingErrorCode
 from billing.models import SyncStatus
+from core.redrive import rows_requeue
 from membership.models import Plan
 
 logger = logging.getLogger(__name__)
@@ -47,20 +47,9 @@ def webhook_event_apply(self: Task, event_id: int) -> str:
 @shared_task
 def webhook_events_redrive() -> int:
     """Queue again the events never applied (broker down, worker killed) or stuck."""
-    event_ids = events.webhook_events_pending_ids()
-    queued = 0
-    for event_id in event_ids:
-        try:
-            webhook_event_apply.delay(event_id)
-        except BrokerError:
-            logger.warning(
-                "Broker unavailable; %s events wait for the next run", len(event_ids) - queued
-            )
-            break
-        queued += 1
-    if queued:
-        logger.info("Re-queued %s Stripe events left pending", queued)
-    return queued
+    return rows_requeue(
+        task=webhook_event_apply, row_ids=events.webhook_events_pending_ids(), what="Stripe events"
+    )
 
 
 PLAN_PUSH_MAX_RETRIES = 5

@@ -12,8 +12,8 @@ from functools import partial
 from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.db import transaction
-from kombu.exceptions import OperationalError as BrokerError
 
+from core.redrive import rows_requeue
 from membership import services
 
 logger = logging.getLogger(__name__)
@@ -89,17 +89,6 @@ def outbox_message_send(self: Task, message_id: int) -> str:
 @shared_task
 def outbox_redrive() -> int:
     """Queue again the outbox rows whose nudge was lost or whose sender died."""
-    message_ids = services.outbox_unsent_ids()
-    queued = 0
-    for message_id in message_ids:
-        try:
-            outbox_message_send.delay(message_id)
-        except BrokerError:
-            logger.warning(
-                "Broker unavailable; %s emails wait for the next run", len(message_ids) - queued
-            )
-            break
-        queued += 1
-    if queued:
-        logger.info("Re-queued %s outbox emails", queued)
-    return queued
+    return rows_requeue(
+        task=outbox_message_send, row_ids=services.outbox_unsent_ids(), what="outbox emails"
+    )
