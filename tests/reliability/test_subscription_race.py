@@ -43,7 +43,6 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)
 STRIPE_KEY = "sk_test_masthead_race"
 ROUNDS = 3
 RACED = ("checkout.session.completed", "customer.subscription.created")
-BASE = "http://testserver/"
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +117,7 @@ def events_of(client: Any, customer_id: str) -> dict[str, dict[str, Any]]:
 def paid_at_checkout(client: Any, plan: Plan) -> tuple[User, Any]:
     """A reader who paid on the hosted Checkout page; nothing applied at Masthead yet."""
     reader = UserFactory()
-    started = checkout_start(user=reader, plan_slug=plan.slug, interval="month", base_url=BASE)
+    started = checkout_start(user=reader, plan_slug=plan.slug, interval="month")
     checkout_pay(started.url)
     return reader, client.v1.checkout.sessions.retrieve(started.session_id)
 
