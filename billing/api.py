@@ -124,7 +124,7 @@ class MeWithSubscriptionOutput(membership_api.MeOutput):
 
 class MeApi(membership_api.MeApi):
     """Membership's ``/me/`` with the reader's subscription added (membership knows nothing
-    of billing; ``config/api_urls.py`` routes ``me/`` here first)."""
+    of billing, so billing owns the one ``me/`` route)."""
 
     @extend_schema(responses={200: MeWithSubscriptionOutput, **error_responses(401)})
     def get(self, request: Request) -> Response:

@@ -9,6 +9,6 @@ urlpatterns = [
     path("billing/checkout/", CheckoutStartApi.as_view(), name="checkout"),
     path("billing/portal/", PortalOpenApi.as_view(), name="portal"),
     path("billing/switch/", PlanSwitchApi.as_view(), name="plan-switch"),
-    # Answers before membership's me/ (see config/api_urls.py): the same reader, plus billing.
+    # The one /me/: membership's reader, trial and entitlements, plus the subscription.
     path("me/", MeApi.as_view(), name="me"),
 ]
