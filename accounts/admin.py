@@ -1,10 +1,14 @@
 """Admin for members: find a reader by email, see their account, edit staff rights."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.http import HttpRequest
 
 from accounts.models import User
+from accounts.services import email_address_record
 
 
 class MemberCreationForm(AdminUserCreationForm):
@@ -37,3 +41,9 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        """Save the member; a new one gets their address recorded for allauth (unverified)."""
+        super().save_model(request, obj, form, change)
+        if not change:
+            email_address_record(user=obj)
