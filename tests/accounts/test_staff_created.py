@@ -13,6 +13,7 @@ from tests.factories import PASSWORD, ArticleFactory, StaffFactory
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "harbour-plover-quietly-17"
+PASSWORDS = {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
 # The member page's read-only inlines (trial, entitlements) post their empty management forms.
 INLINES = {
     f"{prefix}-{field}": "0"
@@ -30,7 +31,7 @@ def staff_client() -> Client:
 def test_a_member_created_in_the_admin_is_asked_to_verify_and_can_have_the_email_resent():
     created = staff_client().post(
         reverse("admin:accounts_user_add"),
-        {"email": "Desk.Made@Example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, **INLINES},
+        {"email": "Desk.Made@Example.com", **PASSWORDS, **INLINES},
     )
     member = User.objects.get(email__iexact="desk.made@example.com")
     address = EmailAddress.objects.get(user=member)
@@ -53,7 +54,7 @@ def test_editing_a_member_records_no_second_address():
     client = staff_client()
     client.post(
         reverse("admin:accounts_user_add"),
-        {"email": "desk@example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, **INLINES},
+        {"email": "desk@example.com", **PASSWORDS, **INLINES},
     )
     member = User.objects.get(email="desk@example.com")
 
