@@ -32,11 +32,17 @@ def checkout_completed(row: WebhookEvent) -> None:
     services.checkout_session_apply(session=session)
 
 
+def _refresh(subscription_id: str, row: WebhookEvent) -> None:
+    services.subscription_event_refresh(subscription_id=subscription_id, event_row_id=row.pk)
+
+
 def subscription_changed(row: WebhookEvent) -> None:
     event = _event(row)
-    subscription = _sync(event.object_id, row)
-    if event.card_replaced:  # the reader replaced the card
-        services.subscription_payment_retry(subscription=subscription)
+    if not event.card_replaced:
+        _refresh(event.object_id, row)
+        return
+    subscription = _sync(event.object_id, row)  # the reader replaced the card
+    services.subscription_payment_retry(subscription=subscription)
 
 
 def subscription_deleted(row: WebhookEvent) -> None:
@@ -52,7 +58,7 @@ def trial_will_end(row: WebhookEvent) -> None:
 def invoice_paid(row: WebhookEvent) -> None:
     invoice = _event(row).invoice()
     if invoice.subscription_id:
-        _sync(invoice.subscription_id, row)
+        _refresh(invoice.subscription_id, row)
 
 
 def invoice_payment_failed(row: WebhookEvent) -> None:

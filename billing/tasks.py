@@ -4,8 +4,9 @@ plans to Stripe, reconcile subscriptions with Stripe."""
 import logging
 
 from celery import Task, shared_task
+from kombu.exceptions import OperationalError as BrokerError
 
-from billing import events, plans, reconcile
+from billing import event_drain, events, nudges, plans, reconcile
 from billing.errors import BillingError, BillingErrorCode
 from billing.models import SyncStatus
 from core.redrive import rows_requeue
@@ -18,15 +19,19 @@ APPLY_MAX_RETRIES = 8
 
 @shared_task(bind=True, max_retries=APPLY_MAX_RETRIES, acks_late=True, reject_on_worker_lost=True)
 def webhook_event_apply(self: Task, event_id: int) -> str:
-    """Apply one stored Stripe event; on failure retry with back-off, then leave it failed.
+    """Apply one stored Stripe event, then every stored event waiting (the nudge of a
+    burst: ``billing.nudges``); on the event's failure retry it with back-off, then leave it
+    failed. Returns what became of the event itself.
 
     A message delivered again (its worker's connection dropped, or its pool process died)
     takes over nothing while a worker holds the event's lease: it comes back when the lease
     ends, and then finds the event applied, or takes over the event its dead holder left. The
     beat re-drive does the same for an event whose message was lost."""
+    nudges.nudge_taken()
     try:
         outcome = events.webhook_event_process(event_id=event_id)
     except Exception as exc:
+        _drain()
         if self.request.retries >= APPLY_MAX_RETRIES:
             logger.error(
                 "Stripe event row %s stays failed after %s tries",
@@ -34,7 +39,8 @@ def webhook_event_apply(self: Task, event_id: int) -> str:
                 self.request.retries + 1,
             )
             raise
-        raise self.retry(exc=exc, countdown=min(2**self.request.retries * 5, 600)) from exc
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    _drain()
     redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
     retries = self.request.retries
     if outcome == "held" and (redelivered or retries) and retries < APPLY_MAX_RETRIES:
@@ -42,6 +48,33 @@ def webhook_event_apply(self: Task, event_id: int) -> str:
         logger.info("Stripe event row %s is held by another worker; back in %.0fs", event_id, left)
         raise self.retry(countdown=left + 1)
     return outcome
+
+
+def _backoff(retries: int) -> int:
+    return int(min(2**retries * 5, 600))
+
+
+def _drain() -> int:
+    """Apply the stored events waiting and return how many; queue a retry of each that
+    failed, and a fresh nudge when the drain stopped with events still
+    waiting."""
+    drained = event_drain.webhook_events_drain()
+    try:
+        for event_id in drained.failed:
+            webhook_event_apply.apply_async((event_id,), countdown=_backoff(0))
+        if drained.more_waiting and nudges.nudge_claim():
+            webhook_events_drain.delay()
+    except BrokerError:  # the rows are stored: the re-drive or a replay takes them up
+        nudges.nudge_taken()
+        logger.warning("Broker unavailable; the drain's follow-up waits for the re-drive")
+    return drained.applied
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def webhook_events_drain() -> int:
+    """Apply the stored Stripe events waiting (a nudge with no event of its own)."""
+    nudges.nudge_taken()
+    return _drain()
 
 
 @shared_task

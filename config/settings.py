@@ -239,6 +239,13 @@ BILLING_EVENT_REDRIVE_AFTER = env_int("BILLING_EVENT_REDRIVE_AFTER", 60)
 # A worker applying an event holds it this long and renews the lease while it applies; a
 # lease that runs out (the worker died) lets the re-drive hand the event to another worker.
 BILLING_EVENT_LEASE_SECONDS = env_int("BILLING_EVENT_LEASE_SECONDS", 60)
+# Webhook pipeline speed: one broker message per burst (billing/nudges.py). The door queues
+# a nudge only when none has been pending for up to BILLING_EVENT_NUDGE_SECONDS; the worker
+# it wakes drains the stored events, BILLING_EVENT_DRAIN_BATCH claimed at a time, for up to
+# BILLING_EVENT_DRAIN_SECONDS before it hands on to a fresh nudge.
+BILLING_EVENT_NUDGE_SECONDS = env_int("BILLING_EVENT_NUDGE_SECONDS", 2)
+BILLING_EVENT_DRAIN_BATCH = env_int("BILLING_EVENT_DRAIN_BATCH", 10)
+BILLING_EVENT_DRAIN_SECONDS = env_int("BILLING_EVENT_DRAIN_SECONDS", 30)
 if not DEBUG and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
     raise ImproperlyConfigured(
         "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are not set. Masthead refuses to start "
