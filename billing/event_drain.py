@@ -9,6 +9,7 @@ another claim has locked; SQLite runs one write at a time).
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -55,14 +56,20 @@ class Drained:
     more_waiting: bool = False  # it stopped at its time limit with events still waiting
 
 
-def webhook_events_drain() -> Drained:
+def webhook_events_drain(*, on_backlog: Callable[[], None] | None = None) -> Drained:
     """Apply the stored events waiting, batch by batch, until none is left or
     ``BILLING_EVENT_DRAIN_SECONDS`` have passed (then ``more_waiting``: the caller nudges
     again, so no task runs into its time limit). A failing event is recorded failed and
-    reported; the others go on."""
+    reported; the others go on. ``on_backlog`` is called once if the first batch is full
+    (more may wait: the caller can wake another worker to drain alongside)."""
     drained = Drained()
     deadline = time.monotonic() + settings.BILLING_EVENT_DRAIN_SECONDS
-    while batch := webhook_events_claim_batch(limit=settings.BILLING_EVENT_DRAIN_BATCH):
+    limit = settings.BILLING_EVENT_DRAIN_BATCH
+    first = True
+    while batch := webhook_events_claim_batch(limit=limit):
+        if first and on_backlog is not None and len(batch) == limit:
+            on_backlog()
+        first = False
         for position, event in enumerate(batch):
             try:
                 webhook_event_apply_claimed(event=event, waiting=batch[position + 1 :])

@@ -55,10 +55,10 @@ def _backoff(retries: int) -> int:
 
 
 def _drain() -> int:
-    """Apply the stored events waiting and return how many; queue a retry of each that
-    failed, and a fresh nudge when the drain stopped with events still
-    waiting."""
-    drained = event_drain.webhook_events_drain()
+    """Apply the stored events waiting and return how many; wake another worker when the
+    backlog is large, queue a retry of each event that failed, and a fresh nudge when the
+    drain stopped with events still waiting."""
+    drained = event_drain.webhook_events_drain(on_backlog=_wake_another)
     try:
         for event_id in drained.failed:
             webhook_event_apply.apply_async((event_id,), countdown=_backoff(0))
@@ -68,6 +68,15 @@ def _drain() -> int:
         nudges.nudge_taken()
         logger.warning("Broker unavailable; the drain's follow-up waits for the re-drive")
     return drained.applied
+
+
+def _wake_another() -> None:
+    """A backlog: queue a drain for another worker, unless a nudge is pending already."""
+    if nudges.nudge_claim():
+        try:
+            webhook_events_drain.delay()
+        except BrokerError:
+            nudges.nudge_taken()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

@@ -352,6 +352,12 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Gated read speed: sessions are written to the database and read from the cache, falling
+# back to the database on a miss or an outage (accounts/sessions.py); a cached copy lives at
+# most SESSION_CACHE_SECONDS.
+SESSION_ENGINE = "accounts.sessions"
+SESSION_CACHE_SECONDS = env_int("SESSION_CACHE_SECONDS", 300)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
