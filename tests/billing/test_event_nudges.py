@@ -195,3 +195,16 @@ def test_a_real_worker_applies_a_burst_of_forty_events_from_a_few_broker_message
     )
     assert 1 <= len(received) <= 8, f"{len(received)} broker messages for 40 events"
     assert set(WebhookEvent.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_a_batch_claim_leases_at_most_its_limit_oldest_first_and_never_a_row_twice() -> None:
+    rows = [WebhookEventFactory(stripe_id=f"evt_c{n}", type=EVENT_TYPE) for n in range(5)]
+
+    first = event_drain.webhook_events_claim_batch(limit=2)
+    second = event_drain.webhook_events_claim_batch(limit=2)
+    third = event_drain.webhook_events_claim_batch(limit=2)
+
+    assert [row.pk for row in first + second + third] == [row.pk for row in rows]
+    assert {(row.status, row.attempts) for row in first + second + third} == {("processing", 1)}
+    assert all(row.lease_until is not None for row in first)
+    assert event_drain.webhook_events_claim_batch(limit=2) == []
