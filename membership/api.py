@@ -207,6 +207,7 @@ class ArticleDetailApi(APIView):
             reader=request.user,
             article=article,
             device_id=request_device_id(request),
+            record=request.method == "GET",  # a HEAD sends no body, so reads nothing
             crawler=request_is_crawler(request),
         )
         reader = request.user if isinstance(request.user, User) else None
