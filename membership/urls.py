@@ -11,6 +11,7 @@ from membership.api import (
     TitleListApi,
     TrialStartApi,
 )
+from membership.devices_api import DeviceCreateApi
 from membership.support_api import AccessExplainApi
 
 app_name = "membership"
@@ -20,6 +21,7 @@ urlpatterns = [
     path("articles/", ArticleListApi.as_view(), name="article-list"),
     path("articles/<row_id:pk>/", ArticleDetailApi.as_view(), name="article-detail"),
     path("plans/", PlanListApi.as_view(), name="plan-list"),
+    path("devices/", DeviceCreateApi.as_view(), name="device-create"),
     path("me/trial/", TrialStartApi.as_view(), name="me-trial"),
     path("support/access/", AccessExplainApi.as_view(), name="support-access"),
 ]

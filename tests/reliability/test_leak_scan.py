@@ -24,7 +24,9 @@ import time_machine
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from membership.meter_models import MeterRead
 from tests.billing import conftest as billing_fixtures
+from tests.factories import UserFactory
 from tests.reliability.readers import (
     MARKER,
     READER_WITH_ACCESS,
@@ -198,6 +200,7 @@ def _must_have_crawled(result: Crawl, catalogue: Catalogue) -> None:
     assert result.statuses[404] >= len(NOT_FOUND)
 
 
+@pytest.mark.usefixtures("meter_off")  # the meter's readers: the next test
 @pytest.mark.parametrize("state", ["anonymous", *READERS_WITHOUT_ACCESS, "payment_failed"])
 def test_no_premium_body_reaches_a_reader_without_access(  # type: ignore[no-untyped-def]
     state, world, sandbox_api, client, settings
@@ -221,6 +224,35 @@ def test_no_premium_body_reaches_a_reader_without_access(  # type: ignore[no-unt
     premium, open_ = len(world.premium), len(world.open)
     assert result.reasons == {REASONS[state]: premium, "free_article": open_}
     print(f"{state}: {len(result.markers)} addresses, statuses {dict(result.statuses)}")
+
+
+@pytest.mark.parametrize(
+    ("state", "limit", "reason"), [("anonymous", 2, "sign_up"), ("registered", 5, "start_trial")]
+)
+def test_a_reader_who_spent_the_meter_gets_only_the_articles_counted_this_month(  # type: ignore[no-untyped-def]
+    state, limit, reason, world, client
+):
+    """A device (web cookie, used by the API too) or a signed-in reader spends the month's
+    free articles; the crawl then finds those bodies (a re-read is free) and no other."""
+    token = None
+    if state == "registered":
+        reader = UserFactory()
+        client.force_login(reader)
+        token = session_token(reader)
+    spent = world.premium[:limit]
+    for article in spent:
+        assert MARKER in client.get(f"/articles/{article.pk}/").content.decode()
+    assert MARKER not in client.get(f"/articles/{world.premium[limit].pk}/").content.decode()
+
+    result = crawl(client, world, token)
+
+    _must_have_crawled(result, world)
+    expected = {f"/articles/{a.pk}/" for a in spent}
+    expected |= {f"/api/v1/articles/{a.pk}/" for a in spent}
+    assert set(result.leaks()) == expected
+    premium, open_ = len(world.premium), len(world.open)
+    assert result.reasons == {"metered": limit, reason: premium - limit, "free_article": open_}
+    assert MeterRead.objects.count() == limit
 
 
 def test_the_scan_bites_the_marker_reaches_a_reader_with_access_on_article_answers_only(  # type: ignore[no-untyped-def]
