@@ -222,6 +222,15 @@ TRIAL_DAYS = env_int("TRIAL_DAYS", 14)
 TRIAL_REMINDER_DAYS = env_int("TRIAL_REMINDER_DAYS", 3)
 MEMBERSHIP_BATCH_SIZE = env_int("MEMBERSHIP_BATCH_SIZE", 500)
 
+# Gift links: a reader with paid access shares an article with readers who have none.
+GIFT_LINKS_PER_MONTH = env_int("GIFT_LINKS_PER_MONTH", 10)  # per giver, calendar month (UTC)
+GIFT_LINK_DAYS = env_int("GIFT_LINK_DAYS", 14)
+GIFT_LINK_MAX_OPENS = env_int("GIFT_LINK_MAX_OPENS", 10)  # distinct devices or readers
+# The tokens are derived from this key and a random salt per link (only their hashes are
+# stored). Changing it leaves links already given working, but their givers are shown a new
+# link (costing a gift) when they share the same article again.
+GIFT_LINK_KEY = env_str("GIFT_LINK_KEY", SECRET_KEY)
+
 # Billing through Stripe. STRIPE_API_BASE points the SDK at the offline sandbox
 # (`python -m stripe_sandbox`) for local runs and tests; leave it empty for real Stripe.
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "sk_test_masthead_local" if DEBUG else "")

@@ -203,6 +203,9 @@ class EntitlementQuerySet(models.QuerySet["Entitlement"]):
 # most one window open at a time, which the database holds (see ``Entitlement``).
 ONE_WINDOW_SOURCES = (EntitlementSource.SUBSCRIPTION, EntitlementSource.TRIAL)
 
+# Paid access, or staff's grant in its place: the sources whose readers may give gift links.
+GIFTING_SOURCES = (EntitlementSource.SUBSCRIPTION, EntitlementSource.COMP)
+
 
 class Entitlement(models.Model):
     """The right of one reader to read premium titles from ``starts_at`` until ``ends_at``.
@@ -353,3 +356,7 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_ref} {self.fact} ({self.status})"
+
+
+# Gift links live in their own module; importing them here registers them with the app.
+from membership.gift_link_models import GiftLink, GiftLinkOpen, GiftLinkState  # noqa: E402, F401
