@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "membership.devices.DeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -222,6 +223,15 @@ TRIAL_DAYS = env_int("TRIAL_DAYS", 14)
 TRIAL_REMINDER_DAYS = env_int("TRIAL_REMINDER_DAYS", 3)
 MEMBERSHIP_BATCH_SIZE = env_int("MEMBERSHIP_BATCH_SIZE", 500)
 
+# The meter: premium articles free each calendar month (its first day in METER_TIMEZONE),
+# for a reader not signed in and for a signed-in reader without a trial or plan; 0 turns
+# a meter off. These are the defaults until an admin saves the meter policy. Anonymous
+# readers are known by a device id: a signed cookie kept DEVICE_COOKIE_AGE seconds.
+METER_ANONYMOUS = env_int("METER_ANONYMOUS", 2)
+METER_REGISTERED = env_int("METER_REGISTERED", 5)
+METER_TIMEZONE = env_str("METER_TIMEZONE", "UTC")
+DEVICE_COOKIE_AGE = env_int("DEVICE_COOKIE_AGE", 400 * 24 * 3600)
+
 # Gift links: a reader with paid access shares an article with readers who have none.
 GIFT_LINKS_PER_MONTH = env_int("GIFT_LINKS_PER_MONTH", 10)  # per giver, calendar month (UTC)
 GIFT_LINK_DAYS = env_int("GIFT_LINK_DAYS", 14)
@@ -276,6 +286,7 @@ REST_FRAMEWORK = {
         "anon": env_str("API_THROTTLE_ANON", "120/min"),
         "user": env_str("API_THROTTLE_USER", "600/min"),
         "trial_start": "10/hour",
+        "device_create": env_str("API_THROTTLE_DEVICE_CREATE", "30/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -19,7 +19,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import ApplicationError
 
-READER_VARY = ("Cookie", "X-Session-Token")
+READER_VARY = ("Cookie", "X-Session-Token", "X-Device-Token")
 
 CODES_BY_EXCEPTION: list[tuple[type[exceptions.APIException], str]] = [
     (exceptions.ParseError, "malformed_request"),

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.validators import slug_re
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.fields import SkipField
 from rest_framework.permissions import IsAuthenticated
@@ -15,8 +15,10 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from core.api import error_responses
-from membership.access import AccessDecision, article_access, reader_coverage
+from membership.access import AccessDecision, reader_coverage
+from membership.devices import DEVICE_HEADER, request_device_id, request_is_crawler
 from membership.models import Article, Entitlement, Title
+from membership.reading import ReadDecision, article_read
 from membership.selectors import (
     TrialEligibility,
     article_get,
@@ -31,7 +33,7 @@ from membership.selectors import (
 )
 from membership.services import trial_start
 
-Decide = Callable[[Article], AccessDecision]
+Decide = Callable[[Article], AccessDecision | ReadDecision]
 
 
 class TitleOutput(serializers.ModelSerializer):
@@ -49,7 +51,7 @@ class AccessOutput(serializers.Serializer):
     granted = serializers.BooleanField()
     reason = serializers.CharField()
 
-    def get_attribute(self, article: Article) -> AccessDecision:
+    def get_attribute(self, article: Article) -> AccessDecision | ReadDecision:
         decide: Decide = self.context["decide"]
         return decide(article)
 
@@ -98,11 +100,26 @@ class PaywallOutput(serializers.Serializer):
     )
 
     def get_attribute(self, article: Article) -> Any:
-        decision: AccessDecision = self.context["decide"](article)
+        decision = self.context["decide"](article)
         if decision.granted:
             raise SkipField()
         reader = self.context.get("reader")
         return paywall_get(reason=decision.reason, reader=reader, article=article)
+
+
+class MeterOutput(serializers.Serializer):
+    """The reader's free articles this month, present when the meter applies to them."""
+
+    used = serializers.IntegerField(help_text="Premium articles read free this month.")
+    limit = serializers.IntegerField(help_text="Free premium articles a month.")
+    remaining = serializers.IntegerField()
+    resets_at = serializers.DateTimeField(help_text="When the next month's allowance starts.")
+
+    def get_attribute(self, article: Article) -> Any:
+        meter = getattr(self.context["decide"](article), "meter", None)
+        if meter is None:
+            raise SkipField()
+        return meter
 
 
 class ArticleDetailOutput(ArticleOutput):
@@ -110,6 +127,7 @@ class ArticleDetailOutput(ArticleOutput):
 
     body = BodyOutput(source="*", required=False)
     paywall = PaywallOutput(source="*", required=False)
+    meter = MeterOutput(source="*", required=False)
 
 
 @extend_schema(responses={200: TitleOutput(many=True), **error_responses(404)})
@@ -168,11 +186,29 @@ class ArticleListApi(generics.ListAPIView):
 
 
 class ArticleDetailApi(APIView):
-    @extend_schema(responses={200: ArticleDetailOutput, **error_responses(404)})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                DEVICE_HEADER,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="The app's device token (POST /devices/): counts free articles "
+                "for a reader who is not signed in. A tampered token is a new device; the "
+                "answer then carries its new token in the same header.",
+            )
+        ],
+        responses={200: ArticleDetailOutput, **error_responses(404)},
+    )
     def get(self, request: Request, pk: int) -> Response:
-        """Read an article: the body when access is granted, otherwise the paywall."""
+        """Read an article: the body when access is granted (by an entitlement or the
+        monthly meter), otherwise the paywall."""
         article = article_get(article_id=pk)
-        decision = article_access(reader=request.user, article=article)
+        decision = article_read(
+            reader=request.user,
+            article=article,
+            device_id=request_device_id(request),
+            crawler=request_is_crawler(request),
+        )
         reader = request.user if isinstance(request.user, User) else None
         context = {"decide": lambda _: decision, "reader": reader}
         return Response(ArticleDetailOutput(article, context=context).data)

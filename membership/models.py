@@ -19,6 +19,11 @@ class Title(models.Model):
     is_premium = models.BooleanField(
         "premium", default=True, help_text="Premium titles need a membership to read."
     )
+    never_metered = models.BooleanField(
+        "never metered",
+        default=False,
+        help_text="A hard paywall: no free articles from the monthly meter for this title.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -358,5 +363,7 @@ class OutboxMessage(models.Model):
         return f"{self.kind} {self.object_ref} {self.fact} ({self.status})"
 
 
+# The meter's tables (membership/meter_models.py), registered with this app.
+from membership.meter_models import MeterCount, MeterPolicy, MeterRead  # noqa: E402, F401
 # Gift links live in their own module; importing them here registers them with the app.
 from membership.gift_link_models import GiftLink, GiftLinkOpen, GiftLinkState  # noqa: E402, F401

@@ -21,7 +21,9 @@ from billing.selectors import billing_account_exists, subscription_summary_get
 from core.api import mark_reader_specific
 from core.errors import ApplicationError
 from core.site import site_url
-from membership.access import article_access
+from membership.devices import request_device_id, request_is_crawler
+from membership.meter import meter_limits_get
+from membership.reading import article_read
 from membership.selectors import (
     article_get,
     article_list,
@@ -115,11 +117,22 @@ def title_page(request: HttpRequest, slug: str) -> HttpResponse:
 def article_page(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the article to a reader with access; otherwise its teaser and the paywall."""
     article = article_get(article_id=pk)
-    decision = article_access(reader=request.user, article=article)
+    crawler = request_is_crawler(request)
+    decision = article_read(
+        reader=request.user,
+        article=article,
+        device_id=None if crawler else request_device_id(request, create=not article.is_open),
+        crawler=crawler,
+    )
     reader = request.user if isinstance(request.user, User) else None
     context = {
         "article": article,
         "decision": decision,
+        "meter": decision.meter,
+        # The registration wall: what a free account would give a reader not signed in.
+        "registered_limit": meter_limits_get().registered
+        if reader is None and not decision.granted and not crawler
+        else 0,
         # The body leaves the server only for a reader whose access is granted.
         "paragraphs": article.body.split("\n\n") if decision.granted else None,
         # One template per denial reason (web/paywall/), the plans when a reason has none.

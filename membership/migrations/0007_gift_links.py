@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('membership', '0005_outbox'),
+        ('membership', '0006_meter'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
