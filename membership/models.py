@@ -363,7 +363,7 @@ class OutboxMessage(models.Model):
         return f"{self.kind} {self.object_ref} {self.fact} ({self.status})"
 
 
-# The meter's tables (membership/meter_models.py), registered with this app.
-from membership.meter_models import MeterCount, MeterPolicy, MeterRead  # noqa: E402, F401
-# Gift links live in their own module; importing them here registers them with the app.
+# The gift links' and the meter's tables (membership/gift_link_models.py, meter_models.py),
+# registered with this app.
 from membership.gift_link_models import GiftLink, GiftLinkOpen, GiftLinkState  # noqa: E402, F401
+from membership.meter_models import MeterCount, MeterPolicy, MeterRead  # noqa: E402, F401

@@ -145,18 +145,16 @@ def gift_link_revoke(*, link: GiftLink, actor: User | None = None) -> GiftLink:
 
 @dataclass(frozen=True)
 class GiftOpening:
-    """What a gift token did for one reader on one article: ``state`` LIVE means it opened."""
+    """What a gift token did for one reader on one article: ``granted`` when it opened it;
+    otherwise ``state`` says why not."""
 
     state: GiftLinkState
     link: GiftLink | None = None
-
-    @property
-    def granted(self) -> bool:
-        return self.state == GiftLinkState.LIVE
+    granted: bool = False
 
     @property
     def message(self) -> str:
-        return str(self.state.label) if not self.granted else "Opened with a gift link"
+        return "A gift from a Masthead member" if self.granted else str(self.state.label)
 
 
 def gift_opener(*, reader: User | None, device_id: str | None) -> str:
@@ -175,12 +173,14 @@ def gift_link_open(
     article: Article,
     reader: User | None,
     device_id: str | None,
+    record: bool = True,
     at: datetime | None = None,
 ) -> GiftOpening:
     """Open ``article`` with a gift token, for a reader the paywall has denied.
 
     Grants only a live link to this very article; it counts the reader (or device) as one of
-    its ``GIFT_LINK_MAX_OPENS`` openers the first time, and reopening there is free. The
+    its ``GIFT_LINK_MAX_OPENS`` openers the first time, and reopening there is free. Without
+    ``record`` it grants only where the link has opened before and counts nothing. The
     link's row is locked while an opener is added, so parallel first opens cannot exceed the
     limit. Costs one query for a token that does not open (none for a malformed one).
     """
@@ -196,7 +196,9 @@ def gift_link_open(
         return GiftOpening(gift_link_state(link, at=now), link)
     opener = gift_opener(reader=reader, device_id=device_id)
     if GiftLinkOpen.objects.filter(link=link, opener=opener).exists():
-        return GiftOpening(GiftLinkState.LIVE, link)  # reopening is free
+        return GiftOpening(GiftLinkState.LIVE, link, granted=True)  # reopening is free
+    if not record:
+        return GiftOpening(gift_link_state(link, at=now), link)
     return _first_open(link=link, opener=opener, reader=reader, at=now)
 
 
@@ -204,11 +206,11 @@ def gift_link_open(
 def _first_open(*, link: GiftLink, opener: str, reader: User | None, at: datetime) -> GiftOpening:
     locked = GiftLink.objects.select_for_update().get(pk=link.pk)
     if GiftLinkOpen.objects.filter(link=locked, opener=opener).exists():
-        return GiftOpening(GiftLinkState.LIVE, locked)  # a parallel request just opened it
+        return GiftOpening(GiftLinkState.LIVE, locked, granted=True)  # opened in parallel
     state = gift_link_state(locked, at=at)
     if state != GiftLinkState.LIVE:
         return GiftOpening(state, locked)
     GiftLinkOpen.objects.create(link=locked, opener=opener, reader=reader, opened_at=at)
     locked.opens += 1
     locked.save(update_fields=["opens"])
-    return GiftOpening(GiftLinkState.LIVE, locked)
+    return GiftOpening(GiftLinkState.LIVE, locked, granted=True)
