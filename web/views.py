@@ -22,7 +22,9 @@ from core.api import mark_reader_specific
 from core.errors import ApplicationError
 from core.site import site_url
 from membership.devices import request_device_id, request_is_crawler
+from membership.gift_link_selectors import gift_allowance_get, gift_link_rows
 from membership.meter import meter_limits_get
+from membership.models import GIFTING_SOURCES
 from membership.reading import GIFT_PARAMETER, article_read, gift_referrer_hide
 from membership.selectors import (
     article_get,
@@ -132,6 +134,8 @@ def article_page(request: HttpRequest, pk: int) -> HttpResponse:
         "decision": decision,
         "meter": decision.meter,
         "gift": decision.gift,
+        # Paid access (not a trial) may give gift links: the page offers one.
+        "may_gift": decision.granted and decision.reason in GIFTING_SOURCES,
         # The registration wall: what a free account would give a reader not signed in.
         "registered_limit": meter_limits_get().registered
         if reader is None and not decision.granted and not crawler
@@ -182,6 +186,8 @@ def account_page(request: HttpRequest) -> HttpResponse:
         "entitlements": entitlement_list_live(user=request.user),
         "subscription": subscription_summary_get(user=request.user),
         "billing_account": billing_account_exists(user=request.user),
+        "gift_allowance": gift_allowance_get(giver=request.user),
+        "gift_links": gift_link_rows(giver=request.user),
     }
     return render(request, "web/account.html", context)
 
