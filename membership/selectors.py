@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import email_verified_exists
 from membership.access import AccessDecision, AccessReason, article_access
+from membership.meter import meter_limits_get
 from membership.models import (
     Article,
     Entitlement,
@@ -216,9 +217,13 @@ def paywall_get(
         "choose_plan", "Choose a plan to keep reading", "GET", reverse("membership:plan-list")
     )
     if reason == AccessReason.SIGN_UP:
+        registered = meter_limits_get().registered
         return Paywall(
             reason,
-            "Sign up to read this article",
+            # The registration wall when signed-in readers have free articles.
+            f"Create a free account to read {registered} articles a month"
+            if registered
+            else "Sign up to read this article",
             (
                 PaywallAction("sign_up", "Sign up", "POST", reverse("headless:app:account:signup")),
                 PaywallAction(

@@ -5,6 +5,7 @@ from membership.admin import (  # noqa: F401 (registers the admins)
     catalogue,
     gift_links,
     members,
+    meter,
     outbox,
     records,
 )

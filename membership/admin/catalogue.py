@@ -21,8 +21,8 @@ def money_format(amount: int, currency: str) -> str:
 
 @admin.register(Title)
 class TitleAdmin(admin.ModelAdmin):
-    list_display = ("name", "publisher", "is_premium", "article_count")
-    list_filter = ("is_premium", "publisher")
+    list_display = ("name", "publisher", "is_premium", "never_metered", "article_count")
+    list_filter = ("is_premium", "never_metered", "publisher")
     search_fields = ("name", "slug", "publisher")
     prepopulated_fields = {"slug": ("name",)}
 

@@ -14,6 +14,9 @@ from membership.models import Entitlement, EntitlementSource
 from tests.api.conftest import MARKER, session_token_for
 from tests.factories import TitleFactory, UserFactory
 
+# The entitlement paywall alone: the meter is off (its own tests are in test_meter*.py).
+pytestmark = pytest.mark.usefixtures("meter_off")
+
 
 def entitlements_make(  # type: ignore[no-untyped-def]
     *, reader, count: int, article_title, source=EntitlementSource.SUBSCRIPTION

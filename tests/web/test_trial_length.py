@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-pytestmark = pytest.mark.django_db
+# The entitlement paywall alone: the meter is off (its own tests are in test_meter*.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("meter_off")]
 
 HARD_CODED = re.compile(r"fourteen|14[- ]day", re.IGNORECASE)
 
