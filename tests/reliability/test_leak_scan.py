@@ -26,10 +26,11 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from membership.meter_models import MeterRead
 from membership.models import Article, EntitlementSource
 from membership.services.gift_links import gift_link_create
 from tests.billing import conftest as billing_fixtures
-from tests.factories import EntitlementFactory
+from tests.factories import EntitlementFactory, UserFactory
 from tests.reliability.readers import (
     MARKER,
     READER_WITH_ACCESS,
@@ -206,6 +207,7 @@ def _must_have_crawled(result: Crawl, catalogue: Catalogue) -> None:
     assert result.statuses[404] >= len(NOT_FOUND)
 
 
+@pytest.mark.usefixtures("meter_off")  # the meter's readers: the next test
 @pytest.mark.parametrize("state", ["anonymous", *READERS_WITHOUT_ACCESS, "payment_failed"])
 def test_no_premium_body_reaches_a_reader_without_access(  # type: ignore[no-untyped-def]
     state, world, sandbox_api, client, settings
@@ -229,6 +231,35 @@ def test_no_premium_body_reaches_a_reader_without_access(  # type: ignore[no-unt
     premium, open_ = len(world.premium), len(world.open)
     assert result.reasons == {REASONS[state]: premium, "free_article": open_}
     print(f"{state}: {len(result.markers)} addresses, statuses {dict(result.statuses)}")
+
+
+@pytest.mark.parametrize(
+    ("state", "limit", "reason"), [("anonymous", 2, "sign_up"), ("registered", 5, "start_trial")]
+)
+def test_a_reader_who_spent_the_meter_gets_only_the_articles_counted_this_month(  # type: ignore[no-untyped-def]
+    state, limit, reason, world, client
+):
+    """A device (web cookie, used by the API too) or a signed-in reader spends the month's
+    free articles; the crawl then finds those bodies (a re-read is free) and no other."""
+    token = None
+    if state == "registered":
+        reader = UserFactory()
+        client.force_login(reader)
+        token = session_token(reader)
+    spent = world.premium[:limit]
+    for article in spent:
+        assert MARKER in client.get(f"/articles/{article.pk}/").content.decode()
+    assert MARKER not in client.get(f"/articles/{world.premium[limit].pk}/").content.decode()
+
+    result = crawl(client, world, token)
+
+    _must_have_crawled(result, world)
+    expected = {f"/articles/{a.pk}/" for a in spent}
+    expected |= {f"/api/v1/articles/{a.pk}/" for a in spent}
+    assert set(result.leaks()) == expected
+    premium, open_ = len(world.premium), len(world.open)
+    assert result.reasons == {"metered": limit, reason: premium - limit, "free_article": open_}
+    assert MeterRead.objects.count() == limit
 
 
 def test_the_scan_bites_the_marker_reaches_a_reader_with_access_on_article_answers_only(  # type: ignore[no-untyped-def]
@@ -259,6 +290,7 @@ def _gift_urls(articles: list[Article], gift: str) -> tuple[str, ...]:
     )
 
 
+@pytest.mark.usefixtures("meter_off")
 @pytest.mark.parametrize("link", ["expired", "other_article", "live"])
 def test_a_gift_link_opens_its_own_article_while_live_and_nothing_else(  # type: ignore[no-untyped-def]
     link, world, client, settings
@@ -266,8 +298,6 @@ def test_a_gift_link_opens_its_own_article_while_live_and_nothing_else(  # type:
     """Anonymous, with no free articles from the meter, crawling with a subscriber's gift
     token on every article: an expired link opens nothing, a link opens no other article,
     and (so the scan bites) a live link opens its own article's three addresses only."""
-    settings.METER_ANONYMOUS = 0
-    settings.METER_REGISTERED = 0
     giver = EntitlementFactory(
         source=EntitlementSource.SUBSCRIPTION,
         starts_at=datetime(2020, 1, 1, tzinfo=UTC),

@@ -11,6 +11,7 @@ from tests.web.conftest import MARKER, lapsed_reader, never_trialled_reader
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.usefixtures("meter_off"),  # the entitlement paywall (test_browser_meter.py)
     # pytest-playwright 0.10.0's own fallback ``base_url`` fixture trips a pytest 9 deprecation.
     pytest.mark.filterwarnings("ignore:Session-scoped fixtures defined as instance methods"),
 ]
