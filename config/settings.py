@@ -232,6 +232,15 @@ METER_REGISTERED = env_int("METER_REGISTERED", 5)
 METER_TIMEZONE = env_str("METER_TIMEZONE", "UTC")
 DEVICE_COOKIE_AGE = env_int("DEVICE_COOKIE_AGE", 400 * 24 * 3600)
 
+# Gift links: a reader with paid access shares an article with readers who have none.
+GIFT_LINKS_PER_MONTH = env_int("GIFT_LINKS_PER_MONTH", 10)  # per giver, calendar month (UTC)
+GIFT_LINK_DAYS = env_int("GIFT_LINK_DAYS", 14)
+GIFT_LINK_MAX_OPENS = env_int("GIFT_LINK_MAX_OPENS", 10)  # distinct devices or readers
+# The tokens are derived from this key and a random salt per link (only their hashes are
+# stored). Changing it leaves links already given working, but their givers are shown a new
+# link (costing a gift) when they share the same article again.
+GIFT_LINK_KEY = env_str("GIFT_LINK_KEY", SECRET_KEY)
+
 # Billing through Stripe. STRIPE_API_BASE points the SDK at the offline sandbox
 # (`python -m stripe_sandbox`) for local runs and tests; leave it empty for real Stripe.
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "sk_test_masthead_local" if DEBUG else "")
@@ -369,11 +378,23 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_ENGINE = "accounts.sessions"
 SESSION_CACHE_SECONDS = env_int("SESSION_CACHE_SECONDS", 300)
 
+# Every line goes through the console handler, which redacts gift links' tokens (core.logs);
+# so does the development server's request log. Gunicorn's logs: Procfile's --logger-class.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "filters": {"redact_secrets": {"()": "core.logs.RedactSecretsFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "line",
+            "filters": ["redact_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

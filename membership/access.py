@@ -20,6 +20,7 @@ class AccessReason(models.TextChoices):
     SUBSCRIPTION = "subscription", "Subscription"
     COMP = "comp", "Complimentary access"
     GIFT = "gift", "Gift"
+    GIFT_LINK = "gift_link", "Gift link"
     METERED = "metered", "Free article this month"
     SIGN_UP = "sign_up", "Sign up to read"
     START_TRIAL = "start_trial", "Start the free trial"

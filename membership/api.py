@@ -18,7 +18,7 @@ from core.api import error_responses
 from membership.access import AccessDecision, reader_coverage
 from membership.devices import DEVICE_HEADER, request_device_id, request_is_crawler
 from membership.models import Article, Entitlement, Title
-from membership.reading import ReadDecision, article_read
+from membership.reading import GIFT_PARAMETER, ReadDecision, article_read, gift_referrer_hide
 from membership.selectors import (
     TrialEligibility,
     article_get,
@@ -122,12 +122,28 @@ class MeterOutput(serializers.Serializer):
         return meter
 
 
+class GiftLinkOpenedOutput(serializers.Serializer):
+    """What the gift token sent (``?gift=``) did, present when one was sent: ``live`` when it
+    opened the article (``access.reason`` is ``gift_link``), otherwise why it opened nothing
+    (``expired``, ``exhausted``, ``revoked``, ``other_article``, ``invalid``)."""
+
+    state = serializers.CharField()
+    message = serializers.CharField(help_text="One line for the reader.")
+
+    def get_attribute(self, article: Article) -> Any:
+        gift = getattr(self.context["decide"](article), "gift", None)
+        if gift is None:
+            raise SkipField()
+        return gift
+
+
 class ArticleDetailOutput(ArticleOutput):
     """An article with its body when access is granted, or its paywall when denied."""
 
     body = BodyOutput(source="*", required=False)
     paywall = PaywallOutput(source="*", required=False)
     meter = MeterOutput(source="*", required=False)
+    gift_link = GiftLinkOpenedOutput(source="*", required=False)
 
 
 @extend_schema(responses={200: TitleOutput(many=True), **error_responses(404)})
@@ -195,24 +211,33 @@ class ArticleDetailApi(APIView):
                 description="The app's device token (POST /devices/): counts free articles "
                 "for a reader who is not signed in. A tampered token is a new device; the "
                 "answer then carries its new token in the same header.",
-            )
+            ),
+            OpenApiParameter(
+                GIFT_PARAMETER,
+                required=False,
+                description="A gift link's token: opens the whole article while the link "
+                "is live (it lasts a while and opens on a few devices). Never logged.",
+            ),
         ],
         responses={200: ArticleDetailOutput, **error_responses(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
-        """Read an article: the body when access is granted (by an entitlement or the
-        monthly meter), otherwise the paywall."""
+        """Read an article: the body when access is granted (by an entitlement, a gift
+        link or the monthly meter), otherwise the paywall."""
         article = article_get(article_id=pk)
+        gift_token = request.query_params.get(GIFT_PARAMETER)
         decision = article_read(
             reader=request.user,
             article=article,
             device_id=request_device_id(request),
             record=request.method == "GET",  # a HEAD sends no body, so reads nothing
             crawler=request_is_crawler(request),
+            gift_token=gift_token,
         )
         reader = request.user if isinstance(request.user, User) else None
         context = {"decide": lambda _: decision, "reader": reader}
-        return Response(ArticleDetailOutput(article, context=context).data)
+        response = Response(ArticleDetailOutput(article, context=context).data)
+        return gift_referrer_hide(response) if gift_token else response
 
 
 class PlanOutput(serializers.Serializer):

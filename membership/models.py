@@ -208,6 +208,9 @@ class EntitlementQuerySet(models.QuerySet["Entitlement"]):
 # most one window open at a time, which the database holds (see ``Entitlement``).
 ONE_WINDOW_SOURCES = (EntitlementSource.SUBSCRIPTION, EntitlementSource.TRIAL)
 
+# Paid access, or staff's grant in its place: the sources whose readers may give gift links.
+GIFTING_SOURCES = (EntitlementSource.SUBSCRIPTION, EntitlementSource.COMP)
+
 
 class Entitlement(models.Model):
     """The right of one reader to read premium titles from ``starts_at`` until ``ends_at``.
@@ -360,5 +363,7 @@ class OutboxMessage(models.Model):
         return f"{self.kind} {self.object_ref} {self.fact} ({self.status})"
 
 
-# The meter's tables (membership/meter_models.py), registered with this app.
+# The gift links' and the meter's tables (membership/gift_link_models.py, meter_models.py),
+# registered with this app.
+from membership.gift_link_models import GiftLink, GiftLinkOpen, GiftLinkState  # noqa: E402, F401
 from membership.meter_models import MeterCount, MeterPolicy, MeterRead  # noqa: E402, F401

@@ -1,19 +1,35 @@
-"""Reading a premium article: the entitlement decision first, then the monthly meter.
+"""Reading a premium article: the entitlement decision first, then a gift link when the
+reader brings one, then the monthly meter.
 
 ``article_read`` is what the article's API view and web page ask (the full read path);
 ``membership.access.article_access`` stays the entitlement-only question.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 
 from membership.access import AccessDecision, AccessReason, article_access
 from membership.meter import MeterState, meter_limits_get, meter_month
 from membership.models import Article
+from membership.services.gift_links import GiftOpening, gift_link_open
 from membership.services.meter import meter_read_count, meter_read_peek
+
+R = TypeVar("R", bound=HttpResponseBase)
+
+# The query parameter a gift link's token travels in: /a/<id>/?gift=<token>.
+GIFT_PARAMETER = "gift"
+
+
+def gift_referrer_hide(response: R) -> R:
+    """Keep the gift token of the page's address out of the Referer header of whatever the
+    page loads or links to (other sites and the site's own logs alike)."""
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
 
 # Denials the meter may turn into a free read: readers with no live entitlement. A reader
 # whose plan covers other titles (``upgrade``) has one, and is never metered.
@@ -34,12 +50,14 @@ class ReadDecision:
 
     ``reason`` is ``metered`` for a read the meter granted; when the meter is spent the
     denial keeps its reason (``sign_up``, ``start_trial``, ``subscribe`` ...) and ``meter``
-    shows nothing remaining.
+    shows nothing remaining. ``reason`` is ``gift_link`` for a read a gift link opened;
+    ``gift`` says what the gift token brought did (also why it opened nothing).
     """
 
     granted: bool
     reason: AccessReason
     meter: MeterState | None = None
+    gift: GiftOpening | None = None
 
     @property
     def access(self) -> AccessDecision:
@@ -60,18 +78,62 @@ def article_read(
     device_id: str | None,
     record: bool = True,
     crawler: bool = False,
+    gift_token: str | None = None,
     at: datetime | None = None,
 ) -> ReadDecision:
     """Decide whether ``reader`` (on device ``device_id``) may read ``article`` now.
 
     Entitlements first (``article_access``: a reader with access costs nothing more);
-    then, for a premium article of a metered title, the monthly meter. With ``record`` a
+    then the gift link whose token the reader brings (``gift_token``; it opens the whole
+    article and leaves the meter alone; crawlers and link previews never open one); then,
+    for a premium article of a metered title, the monthly meter. With ``record`` a
     free read is counted (call it only when the body is sent); without, only an article
     already counted this month is granted. Crawlers are never metered. ``article.title``
     must be loaded.
     """
     access = article_access(reader=reader, article=article, at=at)
-    if access.granted or access.reason not in METERED_DENIALS or crawler:
+    if access.granted:
+        return ReadDecision(access.granted, access.reason)
+    gift = None
+    if gift_token and not crawler:
+        gift = gift_link_open(
+            token=gift_token,
+            article=article,
+            reader=reader if _signed_in(reader) else None,
+            device_id=device_id,
+            record=record,
+            at=at,
+        )
+        if gift.granted:
+            return ReadDecision(True, AccessReason.GIFT_LINK, gift=gift)
+    metered = _metered(
+        access=access,
+        reader=reader,
+        article=article,
+        device_id=device_id,
+        record=record,
+        crawler=crawler,
+        at=at,
+    )
+    return replace(metered, gift=gift)
+
+
+def _signed_in(reader: Any) -> bool:
+    return reader is not None and bool(getattr(reader, "is_authenticated", False))
+
+
+def _metered(
+    *,
+    access: AccessDecision,
+    reader: Any,
+    article: Article,
+    device_id: str | None,
+    record: bool,
+    crawler: bool,
+    at: datetime | None,
+) -> ReadDecision:
+    """Let the monthly meter decide for a reader the paywall denied."""
+    if access.reason not in METERED_DENIALS or crawler:
         return ReadDecision(access.granted, access.reason)
     if article.title.never_metered:
         return ReadDecision(access.granted, access.reason)

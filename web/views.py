@@ -22,8 +22,10 @@ from core.api import mark_reader_specific
 from core.errors import ApplicationError
 from core.site import site_url
 from membership.devices import request_device_id, request_is_crawler
+from membership.gift_link_selectors import gift_allowance_get, gift_link_rows
 from membership.meter import meter_limits_get
-from membership.reading import article_read
+from membership.models import GIFTING_SOURCES
+from membership.reading import GIFT_PARAMETER, article_read, gift_referrer_hide
 from membership.selectors import (
     article_get,
     article_list,
@@ -118,17 +120,22 @@ def article_page(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the article to a reader with access; otherwise its teaser and the paywall."""
     article = article_get(article_id=pk)
     crawler = request_is_crawler(request)
+    gift_token = request.GET.get(GIFT_PARAMETER)
     decision = article_read(
         reader=request.user,
         article=article,
         device_id=None if crawler else request_device_id(request, create=not article.is_open),
         crawler=crawler,
+        gift_token=gift_token,
     )
     reader = request.user if isinstance(request.user, User) else None
     context = {
         "article": article,
         "decision": decision,
         "meter": decision.meter,
+        "gift": decision.gift,
+        # Paid access (not a trial) may give gift links: the page offers one.
+        "may_gift": decision.granted and decision.reason in GIFTING_SOURCES,
         # The registration wall: what a free account would give a reader not signed in.
         "registered_limit": meter_limits_get().registered
         if reader is None and not decision.granted and not crawler
@@ -149,7 +156,8 @@ def article_page(request: HttpRequest, pk: int) -> HttpResponse:
             article=article, url=site_url(article.get_absolute_url()), granted=decision.granted
         ),
     }
-    return render(request, "web/article.html", context)
+    response = render(request, "web/article.html", context)
+    return gift_referrer_hide(response) if gift_token else response
 
 
 @reader_page
@@ -178,6 +186,8 @@ def account_page(request: HttpRequest) -> HttpResponse:
         "entitlements": entitlement_list_live(user=request.user),
         "subscription": subscription_summary_get(user=request.user),
         "billing_account": billing_account_exists(user=request.user),
+        "gift_allowance": gift_allowance_get(giver=request.user),
+        "gift_links": gift_link_rows(giver=request.user),
     }
     return render(request, "web/account.html", context)
 

@@ -3,6 +3,7 @@ member page with complimentary access. Those rows are written only through the s
 
 from membership.admin import (  # noqa: F401 (registers the admins)
     catalogue,
+    gift_links,
     members,
     meter,
     outbox,
