@@ -21,7 +21,7 @@ from billing.models import LIVE_STATUSES, Customer, PlanPrices, Subscription, Sy
 from billing.plans import portal_configuration_id
 from billing.services import checkout_session_apply, customer_ensure
 from core.site import site_url
-from membership.models import Plan, TrialStatus
+from membership.models import Entitlement, EntitlementSource, Plan, TrialStatus
 from membership.selectors import trial_summary_get
 
 logger = logging.getLogger(__name__)
@@ -74,8 +74,12 @@ def checkout_trial_ends(
 ) -> dict[int, datetime | None]:
     """Return, for each plan's id, when the card trial a Checkout opened now would end (as
     ``checkout_trial_end`` decides), or None when the reader would pay at once. An anonymous
-    reader is answered as one who never had a trial."""
+    reader is answered as one who never had a trial; a reader on a gift membership keeps
+    the rest of it as the trial."""
     moment = now or timezone.now()
+    gift_end = _gift_end(user=user, now=moment)
+    if gift_end is not None:  # a gift member keeps the gift's days as a free trial
+        return {plan.pk: gift_end for plan in plans}
     if user is None or user.trial_used_at is None:
         return {
             plan.pk: moment + timedelta(days=plan.trial_days) if plan.trial_days else None
@@ -86,6 +90,22 @@ def checkout_trial_ends(
     ends_at = trial.ends_at if running and trial else None
     due = ends_at if ends_at and ends_at - moment >= TRIAL_END_MINIMUM else None
     return {plan.pk: due for plan in plans}
+
+
+def _gift_end(*, user: User | None, now: datetime) -> datetime | None:
+    """When the reader's gift membership ends, if it runs long enough to be a Checkout
+    trial (48 hours and more)."""
+    if user is None:
+        return None
+    ends = (
+        Entitlement.objects.filter(
+            user=user, source=EntitlementSource.GIFT, revoked_at__isnull=True, ends_at__gt=now
+        )
+        .order_by("-ends_at")
+        .values_list("ends_at", flat=True)
+        .first()
+    )
+    return ends if ends is not None and ends - now >= TRIAL_END_MINIMUM else None
 
 
 def _page_url(name: str, query: dict[str, str]) -> str:
