@@ -21,6 +21,7 @@ urlpatterns = [
     path("billing/switch/", billing_views.plan_switch_submit, name="switch-plan"),
     path("billing/welcome/", billing_views.checkout_success_page, name="checkout-success"),
     path("billing/cancelled/", billing_views.checkout_cancel_page, name="checkout-cancel"),
+    path("offers/<str:code>/", billing_views.offer_page, name="offer"),
     path("gifts/", gift_views.gift_buy_page, name="gift-buy"),
     path("gifts/thanks/", gift_views.gift_thanks_page, name="gift-thanks"),
     path("gifts/redeem/", gift_views.gift_redeem_page, name="gift-redeem"),
