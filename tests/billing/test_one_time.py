@@ -2,10 +2,13 @@
 process delivering signed webhooks: fulfilled once when paid (card now, bank debit later),
 however the events arrive, and undone on a refund."""
 
+import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import stripe
 
 from billing import one_time
 from billing.models import OneTimePayment, WebhookEvent
@@ -14,7 +17,7 @@ from tests.billing.paying import checkout_pay
 from tests.billing.test_delivery import all_delivered, wait_for
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+LIVE_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 
 
 @pytest.fixture
@@ -50,6 +53,7 @@ def _start(stripe: Any) -> Any:
 
 
 @pytest.mark.sandbox_args("--chaos", "dup=0.5,shuffle=1")
+@pytest.mark.django_db(transaction=True)
 def test_a_paid_purchase_is_fulfilled_once_and_undone_by_a_refund(
     sandbox_webhooks: Any, ledger: dict[str, list[str]]
 ) -> None:
@@ -74,6 +78,7 @@ def test_a_paid_purchase_is_fulfilled_once_and_undone_by_a_refund(
 
 
 @pytest.mark.sandbox_args("--async-payment-seconds", "0.5")
+@pytest.mark.django_db(transaction=True)
 def test_a_bank_debit_is_fulfilled_only_when_it_settles(
     sandbox_webhooks: Any, ledger: dict[str, list[str]]
 ) -> None:
@@ -102,6 +107,7 @@ def test_a_bank_debit_is_fulfilled_only_when_it_settles(
 
 
 @pytest.mark.sandbox_args("--async-payment-seconds", "0.3")
+@pytest.mark.django_db(transaction=True)
 def test_a_failed_bank_debit_is_never_fulfilled(
     sandbox_webhooks: Any, ledger: dict[str, list[str]]
 ) -> None:
@@ -117,3 +123,52 @@ def test_a_failed_bank_debit_is_never_fulfilled(
     )
     payment = OneTimePayment.objects.get(pk=started.payment.pk)
     assert payment.status == "failed" and ledger["fulfilled"] == []
+
+
+def open_payment_session() -> Any:
+    """Through the gateway: a product, a one-time price, and a payment-mode session for it
+    with Masthead's metadata and a discount typed on the page allowed."""
+    from billing import stripe_gateway
+
+    stamp = f"{time.time():.6f}"
+    product = stripe_gateway.catalog_product_create(
+        ids=f"live-test:{stamp}", name="Masthead test gift", metadata={"kind": "gift"}
+    )
+    price = stripe_gateway.one_time_price_create(
+        ids=f"live-test:{stamp}",
+        product_id=product.id,
+        amount=1500,
+        currency="usd",
+        metadata={"kind": "gift"},
+    )
+    session = stripe_gateway.checkout_payment_create(
+        ids=f"live-test:{stamp}",
+        line_items=[(price.id, 1)],
+        metadata={"kind": "gift", "ref": stamp},
+        success_url="https://masthead.example/ok?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url="https://masthead.example/back",
+        customer_email="live-test@example.com",
+    )
+    assert session.mode == "payment" and session.status == "open"
+    assert session.payment_status == "unpaid" and session.amount_total == 1500
+    assert session.metadata["ref"] == stamp and session.url.startswith("http")
+    return session
+
+
+@pytest.mark.django_db
+def test_a_payment_mode_session_opens_against_the_sandbox(sandbox_api: Any) -> None:
+    session = open_payment_session()
+    assert session.url.startswith(sandbox_api.url)
+
+
+@pytest.mark.stripe_live
+@pytest.mark.django_db
+@pytest.mark.skipif(
+    not LIVE_KEY.startswith("sk_test_"), reason="needs STRIPE_SECRET_KEY=sk_test_... (network)"
+)
+def test_a_payment_mode_session_opens_against_stripe_test_mode(settings: Any) -> None:
+    settings.STRIPE_API_BASE = ""
+    settings.STRIPE_SECRET_KEY = LIVE_KEY
+    session = open_payment_session()
+    assert session.url.startswith("https://checkout.stripe.com/")
+    stripe.StripeClient(LIVE_KEY).v1.checkout.sessions.expire(session.id)
