@@ -233,3 +233,4 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 class PortalConfigurationAdmin(ReadOnlyAdmin):
     list_display = ("stripe_id", "synced_at")
     fields = ("stripe_id", "products", "synced_at")
+from billing import offers_admin  # noqa: E402, F401  (registers the offer admin)

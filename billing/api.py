@@ -29,6 +29,12 @@ class UrlOutput(serializers.Serializer):
 class CheckoutStartInput(serializers.Serializer):
     plan = serializers.SlugField(help_text="The plan's slug, as listed by /plans/.")
     interval = serializers.ChoiceField(choices=INTERVALS)
+    offer = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text="An offer's code: Checkout opens with its discount applied.",
+    )
 
 
 class CheckoutStartApi(APIView):
@@ -36,17 +42,21 @@ class CheckoutStartApi(APIView):
 
     @extend_schema(
         request=CheckoutStartInput,
-        responses={201: UrlOutput, **error_responses(400, 401, 403, 404, 409, 503)},
+        responses={201: UrlOutput, **error_responses(400, 401, 403, 404, 409, 410, 503)},
     )
     def post(self, request: Request) -> Response:
         """Open a Stripe Checkout session for a plan; the reader gets the trial they are
-        due (none after a trial). 409 ``already_subscribed`` to a subscriber."""
+        due (none after a trial). 409 ``already_subscribed`` to a subscriber. With
+        ``offer``, its discount is applied: 404 ``offer_not_found``, 410 ``offer_expired``,
+        409 ``offer_exhausted`` / ``offer_not_applicable``; without it, Checkout takes
+        promotion codes."""
         data = CheckoutStartInput(data=request.data)
         data.is_valid(raise_exception=True)
         started = checkout_start(
             user=_reader(request),
             plan_slug=data.validated_data["plan"],
             interval=data.validated_data["interval"],
+            offer_code=data.validated_data.get("offer", ""),
         )
         return Response(UrlOutput({"url": started.url}).data, status=status.HTTP_201_CREATED)
 
@@ -108,6 +118,15 @@ class PaymentProblemOutput(serializers.Serializer):
     fix_method = serializers.ChoiceField(choices=["GET", "POST"])
 
 
+class DiscountOutput(serializers.Serializer):
+    name = serializers.CharField(help_text="The offer's name.")
+    description = serializers.CharField(help_text="The discount in words.")
+    duration = serializers.ChoiceField(choices=["once", "repeating", "forever"])
+    ends_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it stops applying; null for forever or a one-off."
+    )
+
+
 class SubscriptionOutput(serializers.Serializer):
     plan = membership_api.TitleRefOutput(allow_null=True, help_text="slug and name")
     interval = serializers.ChoiceField(choices=INTERVALS)
@@ -116,6 +135,7 @@ class SubscriptionOutput(serializers.Serializer):
     renews_at = serializers.DateTimeField(allow_null=True, help_text="Null when it will not.")
     ends_at = serializers.DateTimeField(allow_null=True, help_text="Set when it is ending.")
     payment_problem = PaymentProblemOutput(allow_null=True)
+    discount = DiscountOutput(allow_null=True, help_text="Null when there is none.")
 
 
 class MeWithSubscriptionOutput(membership_api.MeOutput):

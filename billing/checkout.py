@@ -18,10 +18,11 @@ from accounts.models import User
 from billing import stripe_gateway
 from billing.errors import BillingError, BillingErrorCode
 from billing.models import LIVE_STATUSES, Customer, PlanPrices, Subscription, SyncStatus
+from billing.offers import offer_for_checkout, offer_refusal_after_stripe
 from billing.plans import portal_configuration_id
 from billing.services import checkout_session_apply, customer_ensure
 from core.site import site_url
-from membership.models import Plan, TrialStatus
+from membership.models import Entitlement, EntitlementSource, Plan, TrialStatus
 from membership.selectors import trial_summary_get
 
 logger = logging.getLogger(__name__)
@@ -74,8 +75,12 @@ def checkout_trial_ends(
 ) -> dict[int, datetime | None]:
     """Return, for each plan's id, when the card trial a Checkout opened now would end (as
     ``checkout_trial_end`` decides), or None when the reader would pay at once. An anonymous
-    reader is answered as one who never had a trial."""
+    reader is answered as one who never had a trial; a reader on a gift membership keeps
+    the rest of it as the trial."""
     moment = now or timezone.now()
+    gift_end = _gift_end(user=user, now=moment)
+    if gift_end is not None:  # a gift member keeps the gift's days as a free trial
+        return {plan.pk: gift_end for plan in plans}
     if user is None or user.trial_used_at is None:
         return {
             plan.pk: moment + timedelta(days=plan.trial_days) if plan.trial_days else None
@@ -88,19 +93,38 @@ def checkout_trial_ends(
     return {plan.pk: due for plan in plans}
 
 
+def _gift_end(*, user: User | None, now: datetime) -> datetime | None:
+    """When the reader's gift membership ends, if it runs long enough to be a Checkout
+    trial (48 hours and more)."""
+    if user is None:
+        return None
+    ends = (
+        Entitlement.objects.filter(
+            user=user, source=EntitlementSource.GIFT, revoked_at__isnull=True, ends_at__gt=now
+        )
+        .order_by("-ends_at")
+        .values_list("ends_at", flat=True)
+        .first()
+    )
+    return ends if ends is not None and ends - now >= TRIAL_END_MINIMUM else None
+
+
 def _page_url(name: str, query: dict[str, str]) -> str:
     url = site_url(reverse(name))
     return f"{url}?{urlencode(query)}" if query else url
 
 
 def checkout_start(
-    *, user: User, plan_slug: str, interval: str, next_url: str = ""
+    *, user: User, plan_slug: str, interval: str, next_url: str = "", offer_code: str = ""
 ) -> CheckoutStart:
     """Open a Checkout session for the reader on the plan, paid every ``interval``, with
     the trial the reader is due; the reader's older open sessions are expired first.
 
     Refuses ``already_subscribed`` (409), ``unknown_plan`` (404) and ``plan_not_synced``
-    (503). Stripe sends the reader back to this site's ``SITE_URL``: the success page gets
+    (503). With ``offer_code`` the offer's discount is applied, or refused as
+    ``billing.offers`` says (``offer_expired``, ``offer_exhausted``, ``offer_not_applicable``,
+    ``offer_not_found``); without one, the reader may type a promotion code in Checkout.
+    Stripe sends the reader back to this site's ``SITE_URL``: the success page gets
     ``session_id`` and ``next``, the cancel page ``next``.
     """
     plan, price_id = _plan_prices(plan_slug=plan_slug, interval=interval)
@@ -111,21 +135,28 @@ def checkout_start(
             message="You already have a subscription. Manage it from your account.",
             status=409,
         )
+    offer = offer_for_checkout(code=offer_code, plan=plan, user=user) if offer_code else None
     customer = customer_ensure(user=user)
     expired = stripe_gateway.checkout_sessions_expire_open(customer_id=customer.stripe_id)
     back = {"next": next_url} if next_url else {}
     success_url = _page_url("web:checkout-success", back)
     success_url += ("&" if back else "?") + "session_id={CHECKOUT_SESSION_ID}"
     trial_end = checkout_trial_end(user=user, plan=plan, now=timezone.now())
-    session = stripe_gateway.checkout_session_create(
-        user_id=user.pk,
-        customer_id=customer.stripe_id,
-        price_id=price_id,
-        success_url=success_url,
-        cancel_url=_page_url("web:checkout-cancel", back),
-        trial_end=int(trial_end.timestamp()) if trial_end else None,
-        attempt=uuid4().hex,
-    )
+    try:
+        session = stripe_gateway.checkout_session_create(
+            user_id=user.pk,
+            customer_id=customer.stripe_id,
+            price_id=price_id,
+            success_url=success_url,
+            cancel_url=_page_url("web:checkout-cancel", back),
+            trial_end=int(trial_end.timestamp()) if trial_end else None,
+            attempt=uuid4().hex,
+            promotion_code_id=offer.promotion_code_id if offer else "",
+        )
+    except BillingError as exc:
+        if offer is None or exc.code != BillingErrorCode.STRIPE_REFUSED:
+            raise
+        raise offer_refusal_after_stripe(offer, plan=plan, user=user) from exc
     logger.info(
         "User %s opened Checkout session %s for plan %s (%s), trial until %s; %s older expired",
         user.pk,

@@ -3,12 +3,14 @@
 from django.urls import path
 
 from billing.api import CheckoutStartApi, MeApi, PlanSwitchApi, PortalOpenApi
+from billing.offers_api import OfferApi
 
 app_name = "billing"
 urlpatterns = [
     path("billing/checkout/", CheckoutStartApi.as_view(), name="checkout"),
     path("billing/portal/", PortalOpenApi.as_view(), name="portal"),
     path("billing/switch/", PlanSwitchApi.as_view(), name="plan-switch"),
+    path("offers/<str:code>/", OfferApi.as_view(), name="offer"),
     # The one /me/: membership's reader, trial and entitlements, plus the subscription.
     path("me/", MeApi.as_view(), name="me"),
 ]

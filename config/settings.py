@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "membership",
     "billing",
     "web",
+    "gifts",
 ]
 
 MIDDLEWARE = [

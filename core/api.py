@@ -121,6 +121,7 @@ ERROR_TEXTS = {
     403: "Refused, e.g. a cookie request without its CSRF token.",
     404: "There is nothing at this address.",
     409: "Refused because of the reader's state.",
+    410: "It existed but is over (expired).",
     429: "Too many requests; try again later.",
     503: "A service it needs (such as Stripe) is unavailable just now; try again shortly.",
 }

@@ -4,7 +4,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
 from core.converters import RowIdConverter  # noqa: F401  (registers the row_id converter)
-from web import billing_views, gift_views, views
+from web import billing_views, gift_link_views, gift_views, views
 from web.seo import SITEMAPS, favicon, robots_txt
 
 app_name = "web"
@@ -15,7 +15,7 @@ urlpatterns = [
     path("articles/<row_id:pk>/", views.article_page, name="article"),
     # The short address gift links carry (/a/<id>/?gift=<token>): the same page.
     path("a/<row_id:pk>/", views.article_page, name="article-short"),
-    path("articles/<row_id:pk>/gift/", gift_views.gift_link_submit, name="gift-link-give"),
+    path("articles/<row_id:pk>/gift/", gift_link_views.gift_link_submit, name="gift-link-give"),
     path("pricing/", views.pricing_page, name="pricing"),
     path("account/", views.account_page, name="account"),
     path("trial/", views.trial_start_submit, name="trial-start"),
@@ -24,6 +24,10 @@ urlpatterns = [
     path("billing/switch/", billing_views.plan_switch_submit, name="switch-plan"),
     path("billing/welcome/", billing_views.checkout_success_page, name="checkout-success"),
     path("billing/cancelled/", billing_views.checkout_cancel_page, name="checkout-cancel"),
+    path("offers/<str:code>/", billing_views.offer_page, name="offer"),
+    path("gifts/", gift_views.gift_buy_page, name="gift-buy"),
+    path("gifts/thanks/", gift_views.gift_thanks_page, name="gift-thanks"),
+    path("gifts/redeem/", gift_views.gift_redeem_page, name="gift-redeem"),
     path("robots.txt", robots_txt, name="robots-txt"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("favicon.ico", favicon, name="favicon"),

@@ -192,8 +192,10 @@ def checkout_session_create(
     cancel_url: str,
     trial_end: int | None,
     attempt: str = "",
+    promotion_code_id: str = "",
 ) -> StripeCheckoutSession:
-    """Open a Checkout session for a subscription, with a trial ending at ``trial_end``.
+    """Open a Checkout session for a subscription, with a trial ending at ``trial_end``,
+    and the promotion code applied when given (else the reader may type one).
 
     ``attempt`` tells apart two sessions the reader opens with the same parameters (the
     first one expired since), so the second is not a replay of the first."""
@@ -204,10 +206,14 @@ def checkout_session_create(
         "line_items": [{"price": price_id, "quantity": 1}],
         "success_url": success_url,
         "cancel_url": cancel_url,
-        "allow_promotion_codes": True,
         "metadata": {"user_id": str(user_id)},
         "subscription_data": {"metadata": {"user_id": str(user_id)}},
     }
+    # Stripe takes one or the other: a code applied now, or a field to type one.
+    if promotion_code_id:
+        params["discounts"] = [{"promotion_code": promotion_code_id}]
+    else:
+        params["allow_promotion_codes"] = True
     if trial_end is not None:
         params["subscription_data"]["trial_end"] = trial_end
     sessions = client().v1.checkout.sessions
@@ -291,14 +297,17 @@ def portal_switch_session_create(
 
 @stripe_call
 def subscription_retrieve(*, subscription_id: str) -> StripeSubscription:
-    """Return the subscription as Stripe has it now, with its latest invoice expanded.
+    """Return the subscription as Stripe has it now, with its latest invoice and its
+    discounts (with their coupons) expanded.
 
     Webhook events re-fetch one (once per burst), so the answer's JSON is returned as it
     came: building the SDK's objects only to turn them back into dicts cost more than the
     rest of the call.
     """
     path = f"/v1/subscriptions/{quote(subscription_id, safe='')}"
-    answer = client().raw_request("get", path, expand=["latest_invoice"])
+    answer = client().raw_request(
+        "get", path, expand=["latest_invoice", "discounts", "discounts.source.coupon"]
+    )
     return StripeSubscription.from_api(answer.data)
 
 
