@@ -14,6 +14,8 @@ from billing.checkout import INTERVALS, checkout_start, plan_switch_open, portal
 from billing.selectors import subscription_summary_get
 from core.api import error_responses
 from core.site import site_url
+from groups.api import GroupOutput
+from groups.selectors import group_view_get
 from membership import api as membership_api
 
 
@@ -29,6 +31,12 @@ class UrlOutput(serializers.Serializer):
 class CheckoutStartInput(serializers.Serializer):
     plan = serializers.SlugField(help_text="The plan's slug, as listed by /plans/.")
     interval = serializers.ChoiceField(choices=INTERVALS)
+    quantity = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=500,
+        help_text="Seats, for a family or group plan (its fewest by default).",
+    )
 
 
 class CheckoutStartApi(APIView):
@@ -47,6 +55,7 @@ class CheckoutStartApi(APIView):
             user=_reader(request),
             plan_slug=data.validated_data["plan"],
             interval=data.validated_data["interval"],
+            quantity=data.validated_data.get("quantity"),
         )
         return Response(UrlOutput({"url": started.url}).data, status=status.HTTP_201_CREATED)
 
@@ -120,6 +129,9 @@ class SubscriptionOutput(serializers.Serializer):
 
 class MeWithSubscriptionOutput(membership_api.MeOutput):
     subscription = SubscriptionOutput(allow_null=True, help_text="Null when there is none.")
+    group = GroupOutput(
+        allow_null=True, help_text="The family or group the reader owns or belongs to."
+    )
 
 
 class MeApi(membership_api.MeApi):
@@ -134,4 +146,6 @@ class MeApi(membership_api.MeApi):
         response.data["subscription"] = (
             None if summary is None else SubscriptionOutput(summary).data
         )
+        group = group_view_get(user=_reader(request))
+        response.data["group"] = None if group is None else GroupOutput(group).data
         return response

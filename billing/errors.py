@@ -18,6 +18,7 @@ class BillingErrorCode:
     CHECKOUT_INCOMPLETE = "checkout_incomplete"
     NO_SUBSCRIPTION = "no_subscription"
     SAME_PLAN = "already_on_plan"
+    INVALID_QUANTITY = "invalid_quantity"
 
 
 class BillingError(ApplicationError):

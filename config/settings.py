@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "membership",
     "billing",
     "web",
+    # Family and group plans sold by seat.
+    "groups",
 ]
 
 MIDDLEWARE = [

@@ -211,7 +211,8 @@ class EntitlementOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Entitlement
-        fields = ("source", "all_titles", "titles", "ends_at")
+        fields = ("source", "all_titles", "titles", "article", "ends_at")
+        extra_kwargs = {"article": {"help_text": "The one article it opens (a credit's unlock)."}}
 
 
 class MeOutput(serializers.Serializer):

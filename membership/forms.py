@@ -46,6 +46,9 @@ class PlanAdminForm(forms.ModelForm):
             "titles",
             "is_active",
             "display_order",
+            "seat_kind",
+            "min_seats",
+            "max_seats",
         )
 
     def clean(self) -> dict[str, Any]:

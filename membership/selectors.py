@@ -66,6 +66,7 @@ def entitlement_list_live(*, user: User, at: datetime | None = None) -> QuerySet
     return (
         Entitlement.objects.live(at)
         .filter(user=user)
+        .select_related("article")
         .prefetch_related(Prefetch("titles", queryset=Title.objects.only("slug", "name")))
         .order_by("ends_at", "pk")
     )
@@ -144,8 +145,10 @@ def plans_covering(*, title_id: int) -> QuerySet[Plan]:
     """Return the plans on sale that cover the title, in display order (one query)."""
     titled = Plan.titles.through.objects.filter(title_id=title_id).values("plan_id")
     covers = Q(all_titles=True) | Q(pk__in=titled)
-    return Plan.objects.filter(is_active=True).filter(covers).order_by(
-        "display_order", "monthly_amount", "pk"
+    return (
+        Plan.objects.filter(is_active=True)
+        .filter(covers)
+        .order_by("display_order", "monthly_amount", "pk")
     )
 
 

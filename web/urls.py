@@ -4,7 +4,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
 from core.converters import RowIdConverter  # noqa: F401  (registers the row_id converter)
-from web import billing_views, views
+from web import billing_views, group_views, views
 from web.seo import SITEMAPS, favicon, robots_txt
 
 app_name = "web"
@@ -21,6 +21,14 @@ urlpatterns = [
     path("billing/switch/", billing_views.plan_switch_submit, name="switch-plan"),
     path("billing/welcome/", billing_views.checkout_success_page, name="checkout-success"),
     path("billing/cancelled/", billing_views.checkout_cancel_page, name="checkout-cancel"),
+    path("account/group/invite/", group_views.group_invite_submit, name="group-invite"),
+    path(
+        "account/group/members/<row_id:pk>/remove/",
+        group_views.group_member_remove_submit,
+        name="group-member-remove",
+    ),
+    path("account/group/leave/", group_views.group_leave_submit, name="group-leave"),
+    path("groups/join/<str:token>/", group_views.group_join_page, name="group-join"),
     path("robots.txt", robots_txt, name="robots-txt"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("favicon.ico", favicon, name="favicon"),

@@ -21,6 +21,7 @@ from billing.selectors import billing_account_exists, subscription_summary_get
 from core.api import mark_reader_specific
 from core.errors import ApplicationError
 from core.site import site_url
+from groups.selectors import group_view_get
 from membership.access import article_access
 from membership.selectors import (
     article_get,
@@ -165,6 +166,7 @@ def account_page(request: HttpRequest) -> HttpResponse:
         "entitlements": entitlement_list_live(user=request.user),
         "subscription": subscription_summary_get(user=request.user),
         "billing_account": billing_account_exists(user=request.user),
+        "group": group_view_get(user=request.user),
     }
     return render(request, "web/account.html", context)
 
