@@ -218,7 +218,7 @@ def group_member_remove(*, owner: User, member_id: int) -> GroupMember:
     found = Group.objects.filter(owner=owner).values_list("pk", flat=True).first()
     group = _locked(found) if found is not None else None
     member = (
-        group.members.select_for_update()
+        group.members.select_for_update(of=("self",))
         .filter(pk=member_id, status__in=SEAT_TAKING)
         .select_related("user")
         .first()
@@ -243,7 +243,9 @@ def group_leave(*, user: User) -> GroupMember:
     if found is None:
         raise group_error(GroupErrorCode.NOT_A_MEMBER, "You are not a member of a group.", 404)
     group = _locked(found.group_id)
-    member = GroupMember.objects.select_for_update().select_related("user").get(pk=found.pk)
+    member = (
+        GroupMember.objects.select_for_update(of=("self",)).select_related("user").get(pk=found.pk)
+    )
     if member.status != MemberStatus.ACTIVE:
         raise group_error(GroupErrorCode.NOT_A_MEMBER, "You are not a member of a group.", 404)
     _member_end(member, group, MemberStatus.LEFT)
