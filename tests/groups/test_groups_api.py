@@ -26,7 +26,7 @@ def client_of(user) -> APIClient:  # type: ignore[no-untyped-def]
 
 
 def test_the_owner_invites_by_email_and_the_invitee_gets_a_link(family) -> None:
-    owner, group = family(seats=3)
+    owner, _ = family(seats=3)
 
     response = client_of(owner).post(MEMBERS, {"email": "Kid@Example.com"}, format="json")
 
@@ -89,7 +89,7 @@ def test_the_same_address_is_invited_once(family) -> None:
 
 
 def test_a_member_reads_what_the_owner_reads_until_the_owner_stops(family, family_plan) -> None:
-    owner, group = family(seats=3)
+    owner, _ = family(seats=3)
     client_of(owner).post(MEMBERS, {"email": "kid@example.com"}, format="json")
     kid = UserFactory(email="kid@example.com")
     article = ArticleFactory()
