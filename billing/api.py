@@ -17,6 +17,7 @@ from core.site import site_url
 from groups.api import GroupOutput
 from groups.selectors import group_view_get
 from membership import api as membership_api
+from membership.credits_api import CreditsOutput, credits_summary
 
 
 def _reader(request: Request) -> User:
@@ -132,6 +133,7 @@ class MeWithSubscriptionOutput(membership_api.MeOutput):
     group = GroupOutput(
         allow_null=True, help_text="The family or group the reader owns or belongs to."
     )
+    credits = CreditsOutput(help_text="Credits left, and the articles unlocked with them.")
 
 
 class MeApi(membership_api.MeApi):
@@ -148,4 +150,5 @@ class MeApi(membership_api.MeApi):
         )
         group = group_view_get(user=_reader(request))
         response.data["group"] = None if group is None else GroupOutput(group).data
+        response.data["credits"] = CreditsOutput(credits_summary(user=_reader(request))).data
         return response

@@ -21,7 +21,7 @@ class AccessReason(models.TextChoices):
     COMP = "comp", "Complimentary access"
     GIFT = "gift", "Gift"
     GROUP = "group", "Group or family membership"
-    CREDIT = "credit", "Unlocked with a credit"
+    CREDIT = "credit", "Credit"
     SIGN_UP = "sign_up", "Sign up to read"
     START_TRIAL = "start_trial", "Start the free trial"
     VERIFY_EMAIL = "verify_email", "Verify your email address to start the free trial"

@@ -96,6 +96,9 @@ class PaywallOutput(serializers.Serializer):
     plans = TitleRefOutput(
         many=True, help_text="upgrade: the plans on sale that cover this title (slug, name)."
     )
+    credits = serializers.IntegerField(
+        help_text="The reader's credits, when they may unlock the article with one (0 else)."
+    )
 
     def get_attribute(self, article: Article) -> Any:
         decision: AccessDecision = self.context["decide"](article)

@@ -408,3 +408,12 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_ref} {self.fact} ({self.status})"
+
+
+# Credits live in their own module; importing it here registers their models.
+from membership import credit_models  # noqa: E402
+
+CreditAccount = credit_models.CreditAccount
+CreditPurchase = credit_models.CreditPurchase
+CreditPurchaseStatus = credit_models.CreditPurchaseStatus
+CreditUnlock = credit_models.CreditUnlock

@@ -11,6 +11,7 @@ from membership.api import (
     TitleListApi,
     TrialStartApi,
 )
+from membership.credits_api import ArticleUnlockApi
 from membership.support_api import AccessExplainApi
 
 app_name = "membership"
@@ -19,6 +20,7 @@ urlpatterns = [
     path("titles/<slug:slug>/", TitleDetailApi.as_view(), name="title-detail"),
     path("articles/", ArticleListApi.as_view(), name="article-list"),
     path("articles/<row_id:pk>/", ArticleDetailApi.as_view(), name="article-detail"),
+    path("articles/<row_id:pk>/unlock/", ArticleUnlockApi.as_view(), name="article-unlock"),
     path("plans/", PlanListApi.as_view(), name="plan-list"),
     path("me/trial/", TrialStartApi.as_view(), name="me-trial"),
     path("support/access/", AccessExplainApi.as_view(), name="support-access"),

@@ -4,7 +4,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
 from core.converters import RowIdConverter  # noqa: F401  (registers the row_id converter)
-from web import billing_views, group_views, views
+from web import billing_views, credit_views, group_views, views
 from web.seo import SITEMAPS, favicon, robots_txt
 
 app_name = "web"
@@ -13,6 +13,7 @@ urlpatterns = [
     path("titles/", views.title_list_page, name="title-list"),
     path("titles/<slug:slug>/", views.title_page, name="title"),
     path("articles/<row_id:pk>/", views.article_page, name="article"),
+    path("articles/<row_id:pk>/unlock/", credit_views.article_unlock_submit, name="article-unlock"),
     path("pricing/", views.pricing_page, name="pricing"),
     path("account/", views.account_page, name="account"),
     path("trial/", views.trial_start_submit, name="trial-start"),

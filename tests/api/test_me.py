@@ -28,6 +28,7 @@ def test_me_shows_the_reader_without_a_trial(reader, reader_client):
         "entitlements": [],
         "subscription": None,
         "group": None,
+        "credits": {"balance": 0, "unlocked": []},
     }
 
 
