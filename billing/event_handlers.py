@@ -8,7 +8,7 @@ event was stored has already applied it.
 import logging
 from collections.abc import Callable
 
-from billing import emails, services
+from billing import emails, one_time, services
 from billing.models import Subscription, WebhookEvent
 from billing.stripe_gateway import StripeEvent
 
@@ -27,9 +27,24 @@ def _sync(subscription_id: str, row: WebhookEvent) -> Subscription:
 
 def checkout_completed(row: WebhookEvent) -> None:
     session = _event(row).checkout_session()
+    if session.mode == "payment":
+        one_time.one_time_payment_sync(session_id=session.id)
+        return
     if session.mode != "subscription" or not session.subscription_id:
         return
     services.checkout_session_apply(session=session)
+
+
+def checkout_payment_settled(row: WebhookEvent) -> None:
+    """A bank debit of a payment-mode session settled (or failed): apply it as Stripe has it."""
+    session = _event(row).checkout_session()
+    if session.mode == "payment":
+        failed = row.type == "checkout.session.async_payment_failed"
+        one_time.one_time_payment_sync(session_id=session.id, debit_failed=failed)
+
+
+def charge_refunded(row: WebhookEvent) -> None:
+    one_time.one_time_payment_refund(charge=_event(row).charge())
 
 
 def subscription_changed(row: WebhookEvent) -> None:

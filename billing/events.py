@@ -28,6 +28,9 @@ FINISHED = (WebhookEventStatus.SUCCEEDED, WebhookEventStatus.IGNORED)
 # What each Stripe event type does; other types are stored and ignored.
 EVENT_HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": event_handlers.checkout_completed,
+    "checkout.session.async_payment_succeeded": event_handlers.checkout_payment_settled,
+    "checkout.session.async_payment_failed": event_handlers.checkout_payment_settled,
+    "charge.refunded": event_handlers.charge_refunded,
     "customer.subscription.created": event_handlers.subscription_changed,
     "customer.subscription.updated": event_handlers.subscription_changed,
     "customer.subscription.paused": event_handlers.subscription_changed,

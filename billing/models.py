@@ -215,3 +215,45 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.stripe_id} ({self.status})"
+
+
+class OneTimePaymentStatus(models.TextChoices):
+    OPEN = "open", "Checkout open"
+    PROCESSING = "processing", "Paid by bank debit, not settled yet"
+    PAID = "paid", "Paid and fulfilled"
+    FAILED = "failed", "Bank debit failed"
+    REFUNDED = "refunded", "Refunded"
+
+
+class OneTimePayment(models.Model):
+    """One purchase paid once through Checkout in payment mode (a gift, a credit pack ...).
+
+    ``kind`` says what it buys; the app selling that kind fulfils it once, when Stripe says
+    the money is in, and undoes it on a refund (``billing.one_time``)."""
+
+    checkout_session_id = models.CharField(max_length=255, unique=True)
+    kind = models.CharField(max_length=32, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="one_time_payments",
+    )
+    status = models.CharField(
+        max_length=16, choices=OneTimePaymentStatus.choices, default=OneTimePaymentStatus.OPEN
+    )
+    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    amount = models.PositiveIntegerField(null=True, blank=True, help_text="In cents, as paid.")
+    currency = models.CharField(max_length=3, blank=True)
+    metadata = models.JSONField(default=dict, blank=True, help_text="As sent to Stripe.")
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    amount_refunded = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.checkout_session_id} ({self.status})"

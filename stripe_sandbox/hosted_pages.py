@@ -139,13 +139,20 @@ def checkout_page(sb: Sandbox, cs_id: str, method: str, form: dict[str, str]) ->
     with sb.store.lock:
         promo = _promotion_block(sb, cs)
     back = f"<p><a href='{escape(cs['cancel_url'])}'>← Back</a></p>" if cs["cancel_url"] else ""
-    body = (
-        f"<h1>Subscribe</h1><div class='box'>{rows}{trial}"
-        f"<p>Total due today: {escape(invoicing.money(cs['amount_total'], cs['currency']))}"
-        f"</p>{promo}</div>{err}<form method='post'>{quantities}{email_field}"
-        "<label>Card number<input name='card_number' inputmode='numeric' "
+    paying = cs["mode"] == "payment"
+    field = (
+        "<label>Card number or IBAN<input name='card_number' "
         "placeholder='4242 4242 4242 4242' required></label>"
-        "<button type='submit'>Subscribe</button></form>" + back
+        if paying
+        else "<label>Card number<input name='card_number' inputmode='numeric' "
+        "placeholder='4242 4242 4242 4242' required></label>"
+    )
+    verb = "Pay" if paying else "Subscribe"
+    body = (
+        f"<h1>{verb}</h1><div class='box'>{rows}{trial}"
+        f"<p>Total due today: {escape(invoicing.money(cs['amount_total'], cs['currency']))}"
+        f"</p>{promo}</div>{err}<form method='post'>{quantities}{email_field}{field}"
+        f"<button type='submit'>{verb}</button></form>" + back
     )
     return page("Checkout", body, 402 if error else 200)
 

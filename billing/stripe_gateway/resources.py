@@ -313,14 +313,17 @@ def portal_switch_session_create(
 
 @stripe_call
 def subscription_retrieve(*, subscription_id: str) -> StripeSubscription:
-    """Return the subscription as Stripe has it now, with its latest invoice expanded.
+    """Return the subscription as Stripe has it now, with its latest invoice and its
+    discounts (with their coupons) expanded.
 
     Webhook events re-fetch one (once per burst), so the answer's JSON is returned as it
     came: building the SDK's objects only to turn them back into dicts cost more than the
     rest of the call.
     """
     path = f"/v1/subscriptions/{quote(subscription_id, safe='')}"
-    answer = client().raw_request("get", path, expand=["latest_invoice"])
+    answer = client().raw_request(
+        "get", path, expand=["latest_invoice", "discounts", "discounts.source.coupon"]
+    )
     return StripeSubscription.from_api(answer.data)
 
 

@@ -135,9 +135,16 @@ class StripeCheckoutSession:
     client_reference_id: str
     customer_id: str
     subscription_id: str
+    payment_status: str = ""  # paid, unpaid (a debit still processing), no_payment_required
+    payment_intent_id: str = ""
+    amount_total: int | None = None
+    currency: str = ""
+    email: str = ""  # the payer's, as given on the page or to the session
+    metadata: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> "StripeCheckoutSession":
+        details = data.get("customer_details") or {}
         return cls(
             id=str(data.get("id", "")),
             url=data.get("url") or "",
@@ -146,6 +153,12 @@ class StripeCheckoutSession:
             client_reference_id=str(data.get("client_reference_id") or ""),
             customer_id=stripe_id_of(data.get("customer")),
             subscription_id=stripe_id_of(data.get("subscription")),
+            payment_status=data.get("payment_status") or "",
+            payment_intent_id=stripe_id_of(data.get("payment_intent")),
+            amount_total=data.get("amount_total"),
+            currency=data.get("currency") or "",
+            email=details.get("email") or data.get("customer_email") or "",
+            metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
         )
 
     @property
@@ -153,10 +166,111 @@ class StripeCheckoutSession:
         return self.status == "complete"
 
     @property
+    def is_paid(self) -> bool:
+        """Whether the money is in: paid, or nothing was due (a 100% discount)."""
+        return self.is_complete and self.payment_status in ("paid", "no_payment_required")
+
+    @property
+    def kind(self) -> str:
+        """What a one-time payment buys (Masthead's ``kind`` in the metadata)."""
+        return self.metadata.get("kind", "")
+
+    @property
     def user_id(self) -> int | None:
         """The Masthead reader who opened it (``client_reference_id``)."""
         ref = self.client_reference_id
         return int(ref) if ref.isdigit() else None
+
+
+@dataclass(frozen=True)
+class StripeCharge:
+    """A payment's charge; ``refunded`` once all of it went back."""
+
+    id: str
+    payment_intent_id: str
+    amount: int
+    amount_refunded: int
+    refunded: bool
+    metadata: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> "StripeCharge":
+        return cls(
+            id=str(data.get("id", "")),
+            payment_intent_id=stripe_id_of(data.get("payment_intent")),
+            amount=int(data.get("amount") or 0),
+            amount_refunded=int(data.get("amount_refunded") or 0),
+            refunded=bool(data.get("refunded")),
+            metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
+        )
+
+
+@dataclass(frozen=True)
+class StripeCoupon:
+    id: str
+    valid: bool
+    times_redeemed: int
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> "StripeCoupon":
+        return cls(
+            id=str(data.get("id", "")),
+            valid=bool(data.get("valid")),
+            times_redeemed=int(data.get("times_redeemed") or 0),
+        )
+
+
+@dataclass(frozen=True)
+class StripePromotionCode:
+    id: str
+    code: str
+    active: bool
+    times_redeemed: int
+    coupon_id: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> "StripePromotionCode":
+        promotion = data.get("promotion") or {}
+        return cls(
+            id=str(data.get("id", "")),
+            code=data.get("code") or "",
+            active=bool(data.get("active")),
+            times_redeemed=int(data.get("times_redeemed") or 0),
+            coupon_id=stripe_id_of(promotion.get("coupon") or data.get("coupon")),
+        )
+
+
+@dataclass(frozen=True)
+class StripeDiscount:
+    """A discount on a subscription: its coupon's terms and when it ends (None: never, or
+    after the next invoice for a ``once`` coupon)."""
+
+    coupon_id: str
+    promotion_code_id: str
+    name: str
+    percent_off: float | None
+    amount_off: int | None
+    currency: str
+    duration: str  # once, repeating, forever
+    duration_in_months: int | None
+    end: datetime | None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> "StripeDiscount":
+        source = data.get("source") or {}
+        coupon = source.get("coupon") or data.get("coupon") or {}
+        terms = coupon if isinstance(coupon, dict) else {}
+        return cls(
+            coupon_id=stripe_id_of(coupon),
+            promotion_code_id=stripe_id_of(data.get("promotion_code")),
+            name=terms.get("name") or "",
+            percent_off=terms.get("percent_off"),
+            amount_off=terms.get("amount_off"),
+            currency=terms.get("currency") or "",
+            duration=terms.get("duration") or "",
+            duration_in_months=terms.get("duration_in_months"),
+            end=moment(data.get("end")),
+        )
 
 
 @dataclass(frozen=True)
@@ -224,6 +338,12 @@ class StripeSubscription:
     latest_invoice_id: str
     latest_invoice: StripeInvoice | None  # when Stripe sent it expanded
     data: dict[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def discounts(self) -> list[StripeDiscount]:
+        """The discounts Stripe sent expanded (ids alone are skipped)."""
+        found = self.data.get("discounts") or []
+        return [StripeDiscount.from_api(d) for d in found if isinstance(d, dict)]
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> "StripeSubscription":
@@ -295,3 +415,6 @@ class StripeEvent:
 
     def invoice(self) -> StripeInvoice:
         return StripeInvoice.from_api(self.object)
+
+    def charge(self) -> StripeCharge:
+        return StripeCharge.from_api(self.object)

@@ -1,10 +1,11 @@
-"""Checkout sessions in subscription mode, and completing one from the hosted page."""
+"""Checkout sessions in subscription and payment mode, and completing one from the hosted
+page."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .. import discounts, lifecycle, payments
+from .. import discounts, lifecycle, one_time, payments
 from ..app import Sandbox
 from ..errors import StripeError, invalid, missing
 from ..objects import core, sessions
@@ -21,8 +22,11 @@ def session_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
     mode = p.get("mode")
     if not mode:
         raise missing("mode")
-    if mode != "subscription":
-        raise invalid("mode", "The sandbox supports Checkout only in `mode=subscription`.")
+    if mode not in ("subscription", "payment"):
+        raise invalid(
+            "mode", "The sandbox supports Checkout only in `mode=subscription` or `mode=payment`."
+        )
+    one_time.check_mode_params(p, mode)
     if p.get("customer") and p.get("customer_email"):
         raise StripeError(
             "You may only specify one of these parameters: customer, customer_email.",
@@ -35,12 +39,22 @@ def session_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
     for i, li in enumerate(p["line_items"]):
         if not li.get("price"):
             raise missing(f"line_items[{i}][price]")
-        price = load_price(sb, li["price"], f"line_items[{i}][price]")
-        line = {"price": price["id"], "quantity": li.get("quantity", 1)}
+        price = load_price(sb, li["price"], f"line_items[{i}][price]", recurring=False)
+        one_time.check_price(price, mode, f"line_items[{i}][price]")
+        quantity = li.get("quantity", 1)
+        if quantity < 1:
+            raise invalid(f"line_items[{i}][quantity]", "This value must be greater than 0.")
+        line = {"price": price["id"], "quantity": quantity}
         if li.get("adjustable_quantity") is not None:
             line["adjustable_quantity"] = _adjustable(li["adjustable_quantity"], line, i)
         lines.append(line)
     prices = [sb.load(li["price"], "price") for li in lines]
+    if mode == "subscription" and not any(pr["type"] == "recurring" for pr in prices):
+        raise invalid(
+            "line_items",
+            "You must provide at least one recurring price in `subscription` mode when using "
+            "prices.",
+        )
     if len({pr["currency"] for pr in prices}) > 1:
         raise invalid("line_items", "All prices must use the same currency.")
     now = sb.now_for(customer)
@@ -67,6 +81,8 @@ def session_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
             "You may only specify one of these parameters: allow_promotion_codes, discounts.",
             param="discounts",
         )
+    if len(p.get("discounts") or []) > 1:
+        raise invalid("discounts", "You may only specify one discount per Checkout Session.")
     redemptions = discounts.resolve(
         sb,
         p.get("discounts") or [],
@@ -76,6 +92,7 @@ def session_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
         currency=prices[0]["currency"],
         now=now,
     )
+    one_time.check_first_time(p, mode, redemptions)
     expires_at = p.get("expires_at") or now + SESSION_LIFETIME
     cs = sessions.checkout_session(
         now=now,
@@ -92,10 +109,16 @@ def session_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
         expires_at=expires_at,
         locale=p.get("locale"),
     )
+    if mode == "payment":
+        one_time.shape_session(cs, p)
     if data.get("trial_end") or data.get("trial_period_days"):
         cs["amount_total"] = cs["amount_subtotal"] = 0
         cs["total_details"]["amount_discount"] = 0
-    cs["_x"] = {"line_items": lines, "subscription_data": data}
+    cs["_x"] = {
+        "line_items": lines,
+        "subscription_data": data,
+        "payment_intent_data": p.get("payment_intent_data") or {},
+    }
     _set_discounts(cs, redemptions)
     cs["discounts"] = [
         {"coupon": d.get("coupon"), "promotion_code": d.get("promotion_code")}
@@ -298,6 +321,10 @@ def complete(
     _expire_due(sb, cs)
     if cs["status"] != "open":
         raise StripeError("This Checkout Session is no longer active.")
+    if cs["mode"] == "payment":
+        return one_time.complete(
+            sb, cs, method=one_time.method_for(card_number), email=email, redeem=_redemptions
+        )
     token = payments.token_for_number(card_number)
     data = cs["_x"]["subscription_data"]
     behaviour = core.TEST_CARDS[token][2]
