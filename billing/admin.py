@@ -233,3 +233,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 class PortalConfigurationAdmin(ReadOnlyAdmin):
     list_display = ("stripe_id", "synced_at")
     fields = ("stripe_id", "products", "synced_at")
+
+
+# Credit packs and purchases have their own module; importing it registers them.
+from billing import credit_admin  # noqa: E402, F401

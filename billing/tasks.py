@@ -5,9 +5,9 @@ import logging
 
 from celery import Task, shared_task
 
-from billing import events, plans, reconcile
+from billing import credit_packs, events, plans, reconcile
 from billing.errors import BillingError, BillingErrorCode
-from billing.models import SyncStatus
+from billing.models import CreditPack, SyncStatus
 from core.redrive import rows_requeue
 from membership.models import Plan
 
@@ -81,3 +81,19 @@ def billing_reconcile() -> int:
     for line in report.lines():
         logger.info("Reconciliation: %s", line)
     return len(report.repaired) + len(report.created)
+
+
+@shared_task(bind=True, max_retries=PLAN_PUSH_MAX_RETRIES)
+def credit_pack_push(self: Task, pack_id: int) -> str:
+    """Push one credit pack to Stripe; retry while Stripe is unreachable, not when it
+    refuses (the refusal is shown on the pack)."""
+    try:
+        return credit_packs.credit_pack_push(pack_id=pack_id).status
+    except CreditPack.DoesNotExist:
+        return "deleted"
+    except BillingError as exc:
+        if exc.code != BillingErrorCode.STRIPE_UNAVAILABLE:
+            return SyncStatus.FAILED
+        if self.request.retries >= PLAN_PUSH_MAX_RETRIES:
+            return SyncStatus.FAILED
+        raise self.retry(exc=exc, countdown=min(2**self.request.retries * 30, 900)) from exc
