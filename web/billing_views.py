@@ -48,12 +48,14 @@ def subscribe_submit(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose monthly or yearly billing.")
         return redirect(reverse("web:pricing"))
     next_url = _safe(request, request.POST.get("next", ""))
+    seats = request.POST.get("quantity", "").strip()
     try:
         started = checkout_start(
             user=request.user,
             plan_slug=request.POST.get("plan", ""),
             interval=INTERVAL_OF_PERIOD[period],
             next_url=next_url,
+            quantity=int(seats) if seats.isdigit() else None,
         )
     except BillingError as error:
         messages.error(request, error.message)

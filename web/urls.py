@@ -14,6 +14,7 @@ urlpatterns = [
     path("titles/<slug:slug>/", views.title_page, name="title"),
     path("articles/<row_id:pk>/", views.article_page, name="article"),
     path("articles/<row_id:pk>/unlock/", credit_views.article_unlock_submit, name="article-unlock"),
+    path("account/credits/buy/", credit_views.credits_buy_submit, name="credits-buy"),
     path("pricing/", views.pricing_page, name="pricing"),
     path("account/", views.account_page, name="account"),
     path("trial/", views.trial_start_submit, name="trial-start"),

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from billing.checkout import checkout_trial_ends
+from billing.credit_packs import credit_packs_on_sale
 from billing.selectors import billing_account_exists, subscription_summary_get
 from core.api import mark_reader_specific
 from core.errors import ApplicationError
@@ -26,6 +27,8 @@ from membership.access import article_access
 from membership.selectors import (
     article_get,
     article_list,
+    credit_balance_get,
+    credit_unlocks_list,
     entitlement_list_live,
     paywall_get,
     plan_list,
@@ -167,6 +170,9 @@ def account_page(request: HttpRequest) -> HttpResponse:
         "subscription": subscription_summary_get(user=request.user),
         "billing_account": billing_account_exists(user=request.user),
         "group": group_view_get(user=request.user),
+        "credits": credit_balance_get(user=request.user),
+        "unlocked": credit_unlocks_list(user=request.user),
+        "credit_packs": credit_packs_on_sale(),
     }
     return render(request, "web/account.html", context)
 
