@@ -74,7 +74,8 @@ class GroupMembersApi(APIView):
         accept after signing in or up. 409 ``no_seat_left``, ``already_invited``."""
         data = InviteInput(data=request.data)
         data.is_valid(raise_exception=True)
-        member = group_member_invite(owner=_reader(request), email=data.validated_data["email"])
+        invited = group_member_invite(owner=_reader(request), email=data.validated_data["email"])
+        member = invited.member
         seat = {"id": member.pk, "email": member.email, "status": member.status,
                 "accepted_at": None}  # fmt: skip
         return Response(SeatOutput(seat).data, status=status.HTTP_201_CREATED)

@@ -6,6 +6,7 @@ transaction as whatever moved it."""
 import hashlib
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -117,8 +118,16 @@ def group_follow(
     return group
 
 
+@dataclass(frozen=True)
+class Invitation:
+    """A seat saved for an address, and the secret of its accept link (only in the email)."""
+
+    member: GroupMember
+    token: str
+
+
 @transaction.atomic
-def group_member_invite(*, owner: User, email: str) -> GroupMember:
+def group_member_invite(*, owner: User, email: str) -> Invitation:
     """Save a seat of the owner's group for ``email`` and email them the link that accepts
     it. Refuses ``no_group`` (404), ``cannot_invite_yourself`` (400), ``already_invited``
     (409) and ``no_seat_left`` (409): the group's row is locked, so two invitations at once
@@ -157,7 +166,7 @@ def group_member_invite(*, owner: User, email: str) -> GroupMember:
         user=invitee,
     )
     logger.info("User %s invited a member to group %s (seat %s)", owner.pk, group.pk, member.pk)
-    return member
+    return Invitation(member=member, token=token)
 
 
 def _invitation(token: str) -> GroupMember:

@@ -34,11 +34,11 @@ def group_invite_submit(request: HttpRequest) -> HttpResponse:
     assert isinstance(request.user, User)
     email = request.POST.get("email", "").strip()
     try:
-        member = group_member_invite(owner=request.user, email=email)
+        invited = group_member_invite(owner=request.user, email=email)
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Invitation sent to {member.email}.")
+        messages.success(request, f"Invitation sent to {invited.member.email}.")
     return _account()
 
 

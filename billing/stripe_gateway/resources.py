@@ -24,6 +24,7 @@ from billing.stripe_gateway.shapes import (
     StripePrice,
     StripeProduct,
     StripeSubscription,
+    stripe_id_of,
 )
 
 # Customers ---------------------------------------------------------------------------
@@ -348,6 +349,28 @@ def subscriptions_iter(*, page_size: int = 100) -> Iterator[StripeSubscription]:
         if not more or not page:
             return
         starting_after = page[-1].id
+
+
+@stripe_call
+def subscription_create_with_test_card(
+    *, customer_id: str, price_id: str, quantity: int, user_id: int
+) -> StripeSubscription:
+    """Subscribe a customer with Stripe's test card ``pm_card_visa`` (test mode and the
+    sandbox only: the demo's family owner)."""
+    card = post(
+        "demo-card-attach",
+        customer_id,
+        lambda p, o: client().v1.payment_methods.attach("pm_card_visa", p, o),
+        {"customer": customer_id},
+    )
+    params = {
+        "customer": customer_id,
+        "items": [{"price": price_id, "quantity": quantity}],
+        "default_payment_method": stripe_id_of(card),
+        "metadata": {"user_id": str(user_id)},
+    }
+    created = post("demo-subscription", f"user:{user_id}", client().v1.subscriptions.create, params)
+    return StripeSubscription.from_api(created)
 
 
 @stripe_call
