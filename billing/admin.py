@@ -233,4 +233,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 class PortalConfigurationAdmin(ReadOnlyAdmin):
     list_display = ("stripe_id", "synced_at")
     fields = ("stripe_id", "products", "synced_at")
-from billing import offers_admin  # noqa: E402, F401  (registers the offer admin)
+
+
+# Offers, credit packs and purchases have their own modules; importing them registers them.
+from billing import credit_admin, offers_admin  # noqa: E402, F401

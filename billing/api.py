@@ -14,7 +14,10 @@ from billing.checkout import INTERVALS, checkout_start, plan_switch_open, portal
 from billing.selectors import subscription_summary_get
 from core.api import error_responses
 from core.site import site_url
+from groups.api import GroupOutput
+from groups.selectors import group_view_get
 from membership import api as membership_api
+from membership.credits_api import CreditsOutput, credits_summary
 
 
 def _reader(request: Request) -> User:
@@ -34,6 +37,12 @@ class CheckoutStartInput(serializers.Serializer):
         allow_blank=True,
         max_length=40,
         help_text="An offer's code: Checkout opens with its discount applied.",
+    )
+    quantity = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=500,
+        help_text="Seats, for a family or group plan (its fewest by default).",
     )
 
 
@@ -57,6 +66,7 @@ class CheckoutStartApi(APIView):
             plan_slug=data.validated_data["plan"],
             interval=data.validated_data["interval"],
             offer_code=data.validated_data.get("offer", ""),
+            quantity=data.validated_data.get("quantity"),
         )
         return Response(UrlOutput({"url": started.url}).data, status=status.HTTP_201_CREATED)
 
@@ -140,6 +150,10 @@ class SubscriptionOutput(serializers.Serializer):
 
 class MeWithSubscriptionOutput(membership_api.MeOutput):
     subscription = SubscriptionOutput(allow_null=True, help_text="Null when there is none.")
+    group = GroupOutput(
+        allow_null=True, help_text="The family or group the reader owns or belongs to."
+    )
+    credits = CreditsOutput(help_text="Credits left, and the articles unlocked with them.")
 
 
 class MeApi(membership_api.MeApi):
@@ -154,4 +168,7 @@ class MeApi(membership_api.MeApi):
         response.data["subscription"] = (
             None if summary is None else SubscriptionOutput(summary).data
         )
+        group = group_view_get(user=_reader(request))
+        response.data["group"] = None if group is None else GroupOutput(group).data
+        response.data["credits"] = CreditsOutput(credits_summary(user=_reader(request))).data
         return response

@@ -114,20 +114,51 @@ def _page_url(name: str, query: dict[str, str]) -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
+def _seats(plan: Plan, quantity: int | None) -> tuple[int, tuple[int, int] | None]:
+    """The seats to open Checkout with, and the bounds the reader may change them within
+    there (None: one reader, not adjustable); refuses ``invalid_quantity`` (400)."""
+    if not plan.by_seat:
+        if quantity not in (None, 1):
+            raise BillingError(
+                code=BillingErrorCode.INVALID_QUANTITY,
+                message=f"{plan.name} is for one reader: it is not sold by seat.",
+                status=400,
+            )
+        return 1, None
+    bounds = (plan.min_seats, plan.max_seats)
+    chosen = plan.min_seats if quantity is None else quantity
+    if not bounds[0] <= chosen <= bounds[1]:
+        raise BillingError(
+            code=BillingErrorCode.INVALID_QUANTITY,
+            message=f"{plan.name} is sold with {bounds[0]} to {bounds[1]} seats.",
+            status=400,
+        )
+    return chosen, bounds
+
+
 def checkout_start(
-    *, user: User, plan_slug: str, interval: str, next_url: str = "", offer_code: str = ""
+    *,
+    user: User,
+    plan_slug: str,
+    interval: str,
+    next_url: str = "",
+    offer_code: str = "",
+    quantity: int | None = None,
 ) -> CheckoutStart:
     """Open a Checkout session for the reader on the plan, paid every ``interval``, with
-    the trial the reader is due; the reader's older open sessions are expired first.
+    the trial the reader is due; the reader's older open sessions are expired first. A plan
+    sold by seat opens with ``quantity`` seats (its fewest by default), which the reader may
+    change in Checkout within the plan's bounds.
 
-    Refuses ``already_subscribed`` (409), ``unknown_plan`` (404) and ``plan_not_synced``
-    (503). With ``offer_code`` the offer's discount is applied, or refused as
-    ``billing.offers`` says (``offer_expired``, ``offer_exhausted``, ``offer_not_applicable``,
-    ``offer_not_found``); without one, the reader may type a promotion code in Checkout.
-    Stripe sends the reader back to this site's ``SITE_URL``: the success page gets
-    ``session_id`` and ``next``, the cancel page ``next``.
+    Refuses ``already_subscribed`` (409), ``unknown_plan`` (404), ``invalid_quantity`` (400)
+    and ``plan_not_synced`` (503). With ``offer_code`` the offer's discount is applied, or
+    refused as ``billing.offers`` says (``offer_expired``, ``offer_exhausted``,
+    ``offer_not_applicable``, ``offer_not_found``); without one, the reader may type a
+    promotion code in Checkout. Stripe sends the reader back to this site's ``SITE_URL``:
+    the success page gets ``session_id`` and ``next``, the cancel page ``next``.
     """
     plan, price_id = _plan_prices(plan_slug=plan_slug, interval=interval)
+    seats, bounds = _seats(plan, quantity)
     live = Subscription.objects.filter(user=user, status__in=LIVE_STATUSES).exists()
     if live:
         raise BillingError(
@@ -152,6 +183,8 @@ def checkout_start(
             trial_end=int(trial_end.timestamp()) if trial_end else None,
             attempt=uuid4().hex,
             promotion_code_id=offer.promotion_code_id if offer else "",
+            quantity=seats,
+            quantity_bounds=bounds,
         )
     except BillingError as exc:
         if offer is None or exc.code != BillingErrorCode.STRIPE_REFUSED:

@@ -325,3 +325,42 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+class CreditPack(models.Model):
+    """A pack of pay-per-article credits sold once at a fixed price (a one-time Stripe
+    price). Saving it in the admin pushes it to Stripe once the change is committed."""
+
+    name = models.CharField(max_length=120, help_text="As readers see it, e.g. “5 articles”.")
+    slug = models.SlugField(max_length=80, unique=True)
+    credits = models.PositiveSmallIntegerField(help_text="Articles it unlocks.")
+    amount = models.PositiveIntegerField(help_text="Price in minor units (pence, cents).")
+    currency = models.CharField(max_length=3, default="gbp")
+    is_active = models.BooleanField("on sale", default=True)
+    display_order = models.PositiveSmallIntegerField(default=0)
+    product_id = models.CharField(max_length=255, blank=True, editable=False)
+    price_id = models.CharField(
+        max_length=255, blank=True, editable=False, help_text="The one-time price on sale."
+    )
+    price_amount = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    price_currency = models.CharField(max_length=3, blank=True, editable=False)
+    status = models.CharField(
+        max_length=16, choices=SyncStatus.choices, default=SyncStatus.PENDING, editable=False
+    )
+    last_error = models.TextField(blank=True, editable=False)
+    synced_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ("display_order", "amount")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def on_sale(self) -> bool:
+        """Whether readers can buy it now: on sale, and its price at Stripe matches."""
+        return (
+            self.is_active
+            and self.status == SyncStatus.SYNCED
+            and bool(self.price_id)
+            and self.price_amount == self.amount
+            and self.price_currency == self.currency.lower()
+        )

@@ -26,6 +26,7 @@ from billing.models import (
 )
 from billing.stripe_gateway import StripeCheckoutSession, StripeSubscription
 from core.errors import ApplicationError
+from groups.services import group_follow
 from membership.models import EntitlementSource, Plan, TrialKind
 from membership.services import (
     entitlement_sync,
@@ -126,6 +127,13 @@ def _access_apply(subscription: Subscription, stripe: StripeSubscription) -> Non
         reference=subscription.stripe_id,
         ends_at=subscription_access_until(subscription),
         titles=titles,
+    )
+    group_follow(
+        owner=user,
+        reference=subscription.stripe_id,
+        plan=plan,
+        seats=stripe.quantity,
+        owner_entitlement=subscription.entitlement,
     )
     troubled = subscription.status in PAST_DUE_STATUSES
     reader_payment_issue_set(user=user, since=subscription.payment_failed_at if troubled else None)

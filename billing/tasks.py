@@ -6,9 +6,9 @@ import logging
 from celery import Task, shared_task
 from kombu.exceptions import OperationalError as BrokerError
 
-from billing import event_drain, events, nudges, offers, plans, reconcile
+from billing import credit_packs, event_drain, events, nudges, offers, plans, reconcile
 from billing.errors import BillingError, BillingErrorCode
-from billing.models import Offer, SyncStatus
+from billing.models import CreditPack, Offer, SyncStatus
 from core.redrive import rows_requeue
 from membership.models import Plan
 
@@ -132,6 +132,22 @@ def offer_push(self: Task, offer_id: int) -> str:
     try:
         return offers.offer_push(offer_id=offer_id).status
     except Offer.DoesNotExist:
+        return "deleted"
+    except BillingError as exc:
+        if exc.code != BillingErrorCode.STRIPE_UNAVAILABLE:
+            return SyncStatus.FAILED
+        if self.request.retries >= PLAN_PUSH_MAX_RETRIES:
+            return SyncStatus.FAILED
+        raise self.retry(exc=exc, countdown=min(2**self.request.retries * 30, 900)) from exc
+
+
+@shared_task(bind=True, max_retries=PLAN_PUSH_MAX_RETRIES)
+def credit_pack_push(self: Task, pack_id: int) -> str:
+    """Push one credit pack to Stripe; retry while Stripe is unreachable, not when it
+    refuses (the refusal is shown on the pack)."""
+    try:
+        return credit_packs.credit_pack_push(pack_id=pack_id).status
+    except CreditPack.DoesNotExist:
         return "deleted"
     except BillingError as exc:
         if exc.code != BillingErrorCode.STRIPE_UNAVAILABLE:

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("billing.urls")),
     path("", include("membership.urls")),
     path("", include("gifts.urls")),
+    path("", include("groups.urls")),
 ]

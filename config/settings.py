@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "billing",
     "web",
     "gifts",
+    # Family and group plans sold by seat.
+    "groups",
 ]
 
 MIDDLEWARE = [

@@ -118,6 +118,7 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
 ERROR_TEXTS = {
     400: "The request is malformed or some fields are invalid.",
     401: "Sign in first (session cookie or X-Session-Token).",
+    402: "Payment required: the reader has no credits left.",
     403: "Refused, e.g. a cookie request without its CSRF token.",
     404: "There is nothing at this address.",
     409: "Refused because of the reader's state.",

@@ -98,6 +98,9 @@ class PaywallOutput(serializers.Serializer):
     plans = TitleRefOutput(
         many=True, help_text="upgrade: the plans on sale that cover this title (slug, name)."
     )
+    credits = serializers.IntegerField(
+        help_text="The reader's credits, when they may unlock the article with one (0 else)."
+    )
 
     def get_attribute(self, article: Article) -> Any:
         decision = self.context["decide"](article)
@@ -273,7 +276,8 @@ class EntitlementOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Entitlement
-        fields = ("source", "all_titles", "titles", "ends_at")
+        fields = ("source", "all_titles", "titles", "article", "ends_at")
+        extra_kwargs = {"article": {"help_text": "The one article it opens (a credit's unlock)."}}
 
 
 class MeOutput(serializers.Serializer):

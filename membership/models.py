@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -82,8 +83,19 @@ class Article(models.Model):
         return self.is_free or not self.title.is_premium
 
 
+class SeatKind(models.TextChoices):
+    SINGLE = "single", "One reader"
+    FAMILY = "family", "Family (up to 6 seats)"
+    GROUP = "group", "Group (2 to 500 seats)"
+
+
+# The most seats each kind may be sold with, and the fewest.
+SEAT_LIMITS = {SeatKind.FAMILY: (1, 6), SeatKind.GROUP: (2, 500)}
+
+
 class Plan(models.Model):
-    """A membership a reader can buy, monthly or yearly."""
+    """A membership a reader can buy, monthly or yearly; a family or group plan is sold by
+    seat, one per reader the buyer invites."""
 
     slug = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=120)
@@ -104,12 +116,45 @@ class Plan(models.Model):
     titles = models.ManyToManyField(Title, blank=True, related_name="plans")
     is_active = models.BooleanField("on sale", default=True)
     display_order = models.PositiveSmallIntegerField(default=0)
+    seat_kind = models.CharField(
+        "sold as",
+        max_length=8,
+        choices=SeatKind.choices,
+        default=SeatKind.SINGLE,
+        help_text="Family and group plans are priced per seat; the buyer invites a reader "
+        "to each seat.",
+    )
+    min_seats = models.PositiveSmallIntegerField(
+        default=1, help_text="Fewest seats a buyer may choose (group: at least 2)."
+    )
+    max_seats = models.PositiveSmallIntegerField(
+        default=1, help_text="Most seats a buyer may choose (family: up to 6; group: up to 500)."
+    )
 
     class Meta:
         ordering = ("display_order", "monthly_amount")
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def by_seat(self) -> bool:
+        """Whether it is sold by seat (a family or group plan)."""
+        return self.seat_kind != SeatKind.SINGLE
+
+    def clean(self) -> None:
+        limits = SEAT_LIMITS.get(SeatKind(self.seat_kind))
+        if limits is None:
+            self.min_seats = self.max_seats = 1
+            return
+        low, high = limits
+        if not low <= self.min_seats <= self.max_seats <= high:
+            raise ValidationError(
+                {
+                    "max_seats": f"A {self.get_seat_kind_display().lower()} plan has between "
+                    f"{low} and {high} seats, the fewest no more than the most."
+                }
+            )
 
 
 class TrialKind(models.TextChoices):
@@ -191,6 +236,8 @@ class EntitlementSource(models.TextChoices):
     SUBSCRIPTION = "subscription", "Subscription"
     COMP = "comp", "Complimentary"
     GIFT = "gift", "Gift"
+    GROUP = "group", "Group or family seat"
+    CREDIT = "credit", "Article unlocked with a credit"
 
 
 class EntitlementQuerySet(models.QuerySet["Entitlement"]):
@@ -231,6 +278,14 @@ class Entitlement(models.Model):
     source = models.CharField(max_length=16, choices=EntitlementSource.choices)
     all_titles = models.BooleanField(default=True)
     titles = models.ManyToManyField(Title, blank=True, related_name="entitlements")
+    article = models.ForeignKey(
+        Article,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Set when it opens this one article only (unlocked with a credit).",
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     reference = models.CharField(
@@ -365,5 +420,12 @@ class OutboxMessage(models.Model):
 
 # The gift links' and the meter's tables (membership/gift_link_models.py, meter_models.py),
 # registered with this app.
+# Credits live in their own module; importing it here registers their models.
+from membership import credit_models  # noqa: E402
 from membership.gift_link_models import GiftLink, GiftLinkOpen, GiftLinkState  # noqa: E402, F401
 from membership.meter_models import MeterCount, MeterPolicy, MeterRead  # noqa: E402, F401
+
+CreditAccount = credit_models.CreditAccount
+CreditPurchase = credit_models.CreditPurchase
+CreditPurchaseStatus = credit_models.CreditPurchaseStatus
+CreditUnlock = credit_models.CreditUnlock

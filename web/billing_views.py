@@ -52,6 +52,7 @@ def subscribe_submit(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("web:pricing"))
     next_url = _safe(request, request.POST.get("next", ""))
     offer_code = request.POST.get("offer", "").strip()
+    seats = request.POST.get("quantity", "").strip()
     try:
         started = checkout_start(
             user=request.user,
@@ -59,6 +60,7 @@ def subscribe_submit(request: HttpRequest) -> HttpResponse:
             interval=INTERVAL_OF_PERIOD[period],
             next_url=next_url,
             offer_code=offer_code,
+            quantity=int(seats) if seats.isdigit() else None,
         )
     except ApplicationError as error:
         messages.error(request, error.message)

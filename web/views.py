@@ -17,10 +17,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from billing.checkout import checkout_trial_ends
+from billing.credit_packs import credit_packs_on_sale
 from billing.selectors import billing_account_exists, subscription_summary_get
 from core.api import mark_reader_specific
 from core.errors import ApplicationError
 from core.site import site_url
+from groups.selectors import group_view_get
 from membership.devices import request_device_id, request_is_crawler
 from membership.gift_link_selectors import gift_allowance_get, gift_link_rows
 from membership.meter import meter_limits_get
@@ -29,6 +31,8 @@ from membership.reading import GIFT_PARAMETER, article_read, gift_referrer_hide
 from membership.selectors import (
     article_get,
     article_list,
+    credit_balance_get,
+    credit_unlocks_list,
     entitlement_list_live,
     paywall_get,
     plan_list,
@@ -188,6 +192,10 @@ def account_page(request: HttpRequest) -> HttpResponse:
         "billing_account": billing_account_exists(user=request.user),
         "gift_allowance": gift_allowance_get(giver=request.user),
         "gift_links": gift_link_rows(giver=request.user),
+        "group": group_view_get(user=request.user),
+        "credits": credit_balance_get(user=request.user),
+        "unlocked": credit_unlocks_list(user=request.user),
+        "credit_packs": credit_packs_on_sale(),
     }
     return render(request, "web/account.html", context)
 

@@ -44,6 +44,7 @@ from billing.stripe_gateway.resources import (
     product_update,
     refund_create,
     subscription_cancel,
+    subscription_create_with_test_card,
     subscription_retrieve,
     subscriptions_iter,
 )
@@ -113,6 +114,7 @@ __all__ = [
     "stripe_call",
     "stripe_reachable",
     "subscription_cancel",
+    "subscription_create_with_test_card",
     "subscription_retrieve",
     "subscriptions_iter",
 ]

@@ -95,13 +95,22 @@ class StripePrice:
         return int(self.plan_ref) if self.plan_ref.isdigit() else None
 
 
+def _bounds(product: dict[str, Any]) -> tuple[int, int] | None:
+    """A portal product's adjustable quantity as (minimum, maximum), None when not enabled."""
+    adjustable = product.get("adjustable_quantity") or {}
+    if not adjustable.get("enabled"):
+        return None
+    return int(adjustable.get("minimum") or 0), int(adjustable.get("maximum") or 99)
+
+
 @dataclass(frozen=True)
 class StripePortalConfiguration:
     id: str
     default_return_url: str
     switch_enabled: bool
-    # The plans a reader may switch between: (product id, its prices).
-    switch_products: frozenset[tuple[str, frozenset[str]]]
+    # The plans a reader may switch between: (product id, its prices, the quantity bounds
+    # when the reader may change it there).
+    switch_products: frozenset[tuple[str, frozenset[str], tuple[int, int] | None]]
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> "StripePortalConfiguration":
@@ -112,7 +121,7 @@ class StripePortalConfiguration:
             default_return_url=data.get("default_return_url") or "",
             switch_enabled=bool(update.get("enabled")),
             switch_products=frozenset(
-                (p["product"], frozenset(p.get("prices") or [])) for p in listed
+                (p["product"], frozenset(p.get("prices") or []), _bounds(p)) for p in listed
             ),
         )
 
@@ -317,6 +326,7 @@ class StripeSubscription:
     status: str
     item_id: str
     price: StripePrice
+    quantity: int  # of the first item: the seats of a plan sold by seat
     current_period_end: datetime | None
     trial_end: datetime | None
     cancel_at: datetime | None
@@ -346,6 +356,7 @@ class StripeSubscription:
             status=data.get("status") or "incomplete",
             item_id=str(item.get("id") or ""),
             price=StripePrice.from_api(item.get("price") or {}),
+            quantity=int(item.get("quantity") or 1),
             current_period_end=moment(item.get("current_period_end")),
             trial_end=moment(data.get("trial_end")),
             cancel_at=moment(data.get("cancel_at")),

@@ -53,8 +53,8 @@ class ArticleAdmin(admin.ModelAdmin):
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
     form = PlanAdminForm
-    list_display = ("name", "monthly_price", "yearly_price", "coverage", "is_active")
-    list_filter = ("is_active", "all_titles")
+    list_display = ("name", "monthly_price", "yearly_price", "coverage", "seat_kind", "is_active")
+    list_filter = ("is_active", "all_titles", "seat_kind")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("titles",)

@@ -44,7 +44,10 @@ def session_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
         quantity = li.get("quantity", 1)
         if quantity < 1:
             raise invalid(f"line_items[{i}][quantity]", "This value must be greater than 0.")
-        lines.append({"price": price["id"], "quantity": quantity})
+        line = {"price": price["id"], "quantity": quantity}
+        if li.get("adjustable_quantity") is not None:
+            line["adjustable_quantity"] = _adjustable(li["adjustable_quantity"], line, i)
+        lines.append(line)
     prices = [sb.load(li["price"], "price") for li in lines]
     if mode == "subscription" and not any(pr["type"] == "recurring" for pr in prices):
         raise invalid(
@@ -123,6 +126,66 @@ def session_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
     ]
     sb.save(cs)
     return cs
+
+
+MAX_ADJUSTABLE = 999999
+
+
+def _adjustable(given: dict[str, Any], line: dict[str, Any], i: int) -> dict[str, Any]:
+    """Check ``line_items[i][adjustable_quantity]`` as Stripe does: ``enabled`` required,
+    0 <= minimum <= quantity <= maximum <= 999999 (defaults 0 and 99)."""
+    base = f"line_items[{i}][adjustable_quantity]"
+    if "enabled" not in given:
+        raise missing(f"{base}[enabled]")
+    low, high = given.get("minimum", 0), given.get("maximum", 99)
+    if low < 0:
+        raise invalid(f"{base}[minimum]", "The minimum must be greater than or equal to 0.")
+    if high > MAX_ADJUSTABLE or high < 1:
+        raise invalid(f"{base}[maximum]", "The maximum must be between 1 and 999999.")
+    if low > high:
+        raise invalid(f"{base}[minimum]", "The minimum must be less than or equal to the maximum.")
+    if given["enabled"] and not low <= line["quantity"] <= high:
+        raise invalid(
+            f"line_items[{i}][quantity]",
+            f"The quantity must be between the adjustable minimum ({low}) and maximum ({high}).",
+        )
+    return {"enabled": bool(given["enabled"]), "minimum": low, "maximum": high}
+
+
+def quantity_set(sb: Sandbox, cs: dict[str, Any], index: int, quantity: int) -> None:
+    """Change an adjustable line's quantity from the hosted page, within its bounds."""
+    if cs["status"] != "open":
+        raise StripeError("This Checkout Session is no longer active.")
+    line = cs["_x"]["line_items"][index]
+    adjustable = line.get("adjustable_quantity") or {}
+    if not adjustable.get("enabled"):
+        raise StripeError("This item's quantity cannot be changed.", param="quantity")
+    if not adjustable["minimum"] <= quantity <= adjustable["maximum"]:
+        raise StripeError(
+            f"Choose between {adjustable['minimum']} and {adjustable['maximum']}.",
+            param="quantity",
+        )
+    line["quantity"] = quantity
+    amount = sum(
+        sb.load(li["price"], "price")["unit_amount"] * li["quantity"]
+        for li in cs["_x"]["line_items"]
+    )
+    cs["amount_subtotal"] = cs["amount_total"] = amount
+    if cs["_x"]["subscription_data"].get("trial_end") or cs["_x"]["subscription_data"].get(
+        "trial_period_days"
+    ):
+        cs["amount_total"] = cs["amount_subtotal"] = 0
+    cs["total_details"]["amount_discount"] = 0
+    _set_discounts(cs, _redeemed(sb, cs))
+    sb.save(cs)
+
+
+def _redeemed(sb: Sandbox, cs: dict[str, Any]) -> list[discounts.Redemption]:
+    out = []
+    for coupon_id, promo_id in cs["_x"].get("redemptions", []):
+        promo = sb.store.get(promo_id) if promo_id else None
+        out.append((discounts.load_coupon(sb, coupon_id), promo))
+    return out
 
 
 def _set_discounts(cs: dict[str, Any], redemptions: list[discounts.Redemption]) -> None:

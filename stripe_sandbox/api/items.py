@@ -11,9 +11,7 @@ from ..objects import billing, core
 from .common import merge_metadata
 
 
-def load_price(
-    sb: Sandbox, price_id: Any, param: str, *, recurring: bool = True
-) -> dict[str, Any]:
+def load_price(sb: Sandbox, price_id: Any, param: str, *, recurring: bool = True) -> dict[str, Any]:
     """Return an active price (a recurring one unless ``recurring`` is False)."""
     if not price_id:
         raise missing(param)

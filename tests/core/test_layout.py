@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["accounts", "membership", "billing", "web", "gifts"]
+APPS = ["accounts", "membership", "groups", "billing", "gifts", "web"]
 
 
 def _imported_modules(package: str) -> list[tuple[str, str]]:
