@@ -65,10 +65,50 @@ class ReadRow(models.Model):
         return f"Reader {self.user_id} on article {self.article_id}, {self.day}: {self.seconds}s"
 
 
+class MonthClose(models.Model):
+    """A month whose statements are written: made first when a month closes, so a second
+    run (beat again, an admin) finds it and writes nothing."""
+
+    month = models.DateField(unique=True, help_text="The first day of the month.")
+    closed_at = models.DateTimeField(default=timezone.now)
+    rounding = models.TextField(blank=True, help_text="The rounding rule the amounts follow.")
+
+    class Meta:
+        ordering = ("-month",)
+
+    def __str__(self) -> str:
+        return f"{self.month:%B %Y} closed"
+
+
+class ReaderPayment(models.Model):
+    """One reader's net payment in one currency in a closed month: what their reads shared
+    out among titles (``is_primary``: the currency their ledger rows are traced under)."""
+
+    close = models.ForeignKey(MonthClose, on_delete=models.PROTECT, related_name="payments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    currency = models.CharField(max_length=3)
+    amount = models.BigIntegerField(help_text="Minor units: paid less refunded this month.")
+    engaged_seconds = models.BigIntegerField(default=0, help_text="Earning seconds this month.")
+    is_primary = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["close", "user", "currency"], name="reader_payment_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reader {self.user_id}: {self.amount} {self.currency.upper()}"
+
+
 class PayoutPool(models.Model):
     """One month's pool in one currency: the publishers' share of its net revenue, and how
     much of it the statements allocated (all of it, unless no paying reader read anything)."""
 
+    close = models.ForeignKey(MonthClose, on_delete=models.PROTECT, related_name="pools")
     month = models.DateField(help_text="The first day of the month.")
     currency = models.CharField(max_length=3)
     net_revenue = models.BigIntegerField(help_text="Minor units: paid less refunded.")
@@ -116,7 +156,7 @@ class Statement(models.Model):
 
 class LineKind(models.TextChoices):
     READS = "reads", "Reads by paying readers"
-    UNPAID = "unpaid", "Reads that earn nothing (trial, complimentary, metered, gift link)"
+    UNPAID = "unpaid", "Reads that earn nothing (trial, comp, metered, gift link, no payment)"
     LATE_READS = "late_reads", "Adjustment: reads recorded after their month closed"
     ADJUSTMENT = "adjustment", "Adjustment"
 
