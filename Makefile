@@ -27,6 +27,7 @@ migrate: install
 
 seed: migrate
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py publishers_seed_demo
 
 run: seed
 	@echo ""
