@@ -28,6 +28,7 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 	SITE_URL=$(SITE_URL) $(BIN)/python manage.py gift_links_seed_demo
+	$(BIN)/python manage.py publishers_seed_demo
 
 run: seed
 	@echo ""

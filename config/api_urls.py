@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("membership.urls")),
     path("", include("gifts.urls")),
     path("", include("groups.urls")),
+    path("", include("publishers.urls")),
 ]

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "gifts",
     # Family and group plans sold by seat.
     "groups",
+    "publishers",
 ]
 
 MIDDLEWARE = [
@@ -274,6 +275,16 @@ if not DEBUG and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
         "in production without its Stripe keys."
     )
 
+# Publishers: the read ledger and monthly payout statements.
+# A read qualifies at this many engaged seconds, or at this much of the article (0 to 1).
+READ_QUALIFY_SECONDS = env_int("READ_QUALIFY_SECONDS", 30)
+READ_QUALIFY_PROGRESS = 0.5
+# One report counts at most this many seconds; one reader's day on one article at most this.
+READ_REPORT_MAX_SECONDS = env_int("READ_REPORT_MAX_SECONDS", 120)
+READ_DAY_MAX_SECONDS = env_int("READ_DAY_MAX_SECONDS", 3 * 3600)
+# The publishers' pool: this share of each month's net revenue, per currency.
+PUBLISHER_SHARE = env_str("PUBLISHER_SHARE", "0.5")
+
 # Django REST framework and the OpenAPI schema.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -297,6 +308,7 @@ REST_FRAMEWORK = {
         "user": env_str("API_THROTTLE_USER", "600/min"),
         "trial_start": "10/hour",
         "device_create": env_str("API_THROTTLE_DEVICE_CREATE", "30/hour"),
+        "read_report": env_str("API_THROTTLE_READ_REPORT", "240/min"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from billing.webhooks import stripe_webhook
 from core.api import api_not_found
+from publishers.dashboard import dashboard
 
 admin.site.site_header = "Masthead admin"
 admin.site.site_title = "Masthead admin"
@@ -20,6 +21,7 @@ admin.site.index_title = "Members, titles and billing"
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
+    path("admin/dashboard/", admin.site.admin_view(dashboard), name="admin-dashboard"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     # Readers have no phone numbers: allauth's phone endpoints would fail on the adapter's

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["accounts", "membership", "groups", "billing", "gifts", "web"]
+APPS = ["accounts", "membership", "groups", "billing", "gifts", "publishers", "web"]
 
 
 def _imported_modules(package: str) -> list[tuple[str, str]]:
@@ -62,3 +62,23 @@ def test_no_task_shares_a_service_name() -> None:
 
     assert task_names
     assert task_names & set(services.__all__) == set()
+
+
+# Which apps each app may import: ``web -> publishers -> gifts -> billing -> groups ->
+# membership -> accounts``.
+LOWER = {
+    "accounts": set(),
+    "membership": {"accounts"},
+    "groups": {"membership", "accounts"},
+    "billing": {"groups", "membership", "accounts"},
+    "gifts": {"billing", "membership", "accounts"},
+    "publishers": {"gifts", "billing", "groups", "membership", "accounts"},
+}
+
+
+@pytest.mark.parametrize("app", sorted(LOWER))
+def test_apps_import_only_the_apps_below_them(app: str) -> None:
+    forbidden = set(APPS) - LOWER[app] - {app}
+    offenders = [(f, m) for f, m in _imported_modules(app) if _top(m) in forbidden]
+
+    assert offenders == []
