@@ -23,6 +23,7 @@ from billing.services import checkout_session_apply, customer_ensure
 from core.site import site_url
 from membership.models import Plan, TrialStatus
 from membership.selectors import trial_summary_get
+from membership.store_selectors import store_membership_get
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +110,14 @@ def checkout_start(
         raise BillingError(
             code=BillingErrorCode.ALREADY_SUBSCRIBED,
             message="You already have a subscription. Manage it from your account.",
+            status=409,
+        )
+    store = store_membership_get(user=user)
+    if store is not None:
+        raise BillingError(
+            code=BillingErrorCode.ALREADY_SUBSCRIBED,
+            message=f"You already subscribe through {store.store_name} ({store.store}). "
+            f"Manage your subscription there: {store.manage_url}",
             status=409,
         )
     customer = customer_ensure(user=user)

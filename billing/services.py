@@ -320,8 +320,7 @@ def _duplicate_cancel(subscription: Subscription) -> bool:
     stripe = subscription.stripe
     mine = (stripe.created, subscription.pk)
     if not any(
-        (other.stripe.created, other.pk) < mine
-        for other in others.exclude(pk=subscription.pk)
+        (other.stripe.created, other.pk) < mine for other in others.exclude(pk=subscription.pk)
     ):
         return False
     logger.warning(

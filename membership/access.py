@@ -20,6 +20,8 @@ class AccessReason(models.TextChoices):
     SUBSCRIPTION = "subscription", "Subscription"
     COMP = "comp", "Complimentary access"
     GIFT = "gift", "Gift"
+    APPLE = "apple", "App Store subscription"
+    GOOGLE = "google", "Google Play subscription"
     SIGN_UP = "sign_up", "Sign up to read"
     START_TRIAL = "start_trial", "Start the free trial"
     VERIFY_EMAIL = "verify_email", "Verify your email address to start the free trial"
@@ -31,6 +33,8 @@ class AccessReason(models.TextChoices):
 # When several live entitlements cover an article, the reason names the strongest.
 SOURCE_PRIORITY = (
     EntitlementSource.SUBSCRIPTION,
+    EntitlementSource.APPLE,
+    EntitlementSource.GOOGLE,
     EntitlementSource.COMP,
     EntitlementSource.GIFT,
     EntitlementSource.TRIAL,

@@ -144,8 +144,10 @@ def plans_covering(*, title_id: int) -> QuerySet[Plan]:
     """Return the plans on sale that cover the title, in display order (one query)."""
     titled = Plan.titles.through.objects.filter(title_id=title_id).values("plan_id")
     covers = Q(all_titles=True) | Q(pk__in=titled)
-    return Plan.objects.filter(is_active=True).filter(covers).order_by(
-        "display_order", "monthly_amount", "pk"
+    return (
+        Plan.objects.filter(is_active=True)
+        .filter(covers)
+        .order_by("display_order", "monthly_amount", "pk")
     )
 
 

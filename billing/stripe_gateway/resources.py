@@ -229,9 +229,7 @@ def checkout_sessions_expire_open(*, customer_id: str) -> int:
     listed = sessions.list({"customer": customer_id, "status": "open", "limit": 100})
     expired = 0
     for session in listed.data:
-        post(
-            "checkout-expire", session.id, lambda p, o, s=session.id: sessions.expire(s, p, o), {}
-        )
+        post("checkout-expire", session.id, lambda p, o, s=session.id: sessions.expire(s, p, o), {})
         expired += 1
     return expired
 

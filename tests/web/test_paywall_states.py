@@ -57,9 +57,7 @@ def signed_in(client: Client, reader: User) -> Client:
     return client
 
 
-def test_a_subscriber_outside_their_plan_is_offered_the_plans_that_cover_the_title(
-    outside, client
-):
+def test_a_subscriber_outside_their_plan_is_offered_the_plans_that_cover_the_title(outside, client):
     response = signed_in(client, outside["reader"]).get(outside["article"].get_absolute_url())
     page = response.content.decode()
 

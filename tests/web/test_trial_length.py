@@ -12,7 +12,7 @@ HARD_CODED = re.compile(r"fourteen|14[- ]day", re.IGNORECASE)
 @pytest.mark.parametrize(
     ("state", "path", "offer"),
     [
-        ("anonymous", "/", "<h2 id=\"call-heading\">21 days free</h2>"),
+        ("anonymous", "/", '<h2 id="call-heading">21 days free</h2>'),
         ("anonymous", "/", "One app. One membership. 21 days free."),
         ("anonymous", "/pricing/", "21 days free for new members."),
         ("anonymous", "/accounts/login/", "Sign up: 21 days free"),
