@@ -60,7 +60,9 @@ class Stores:
     # Apple
     def apple_buy(self, token: Any = None, product: str = MONTHLY, **extra: Any) -> dict[str, Any]:
         body = {"product_id": product, "app_account_token": str(token) if token else None}
-        return self.sandbox.post("/_sandbox/apple/subscriptions", {**body, "deliver": False, **extra})
+        return self.sandbox.post(
+            "/_sandbox/apple/subscriptions", {**body, "deliver": False, **extra}
+        )
 
     def apple_act(self, original_id: str, action: str, **extra: Any) -> dict[str, Any]:
         path = f"/_sandbox/apple/subscriptions/{original_id}/{action}"
@@ -72,7 +74,9 @@ class Stores:
 
     def apple_deliver(self, answer: dict[str, Any] | str) -> Any:
         signed = answer if isinstance(answer, str) else answer["signed_payload"]
-        return self.client.post(APPLE_URL, {"signedPayload": signed}, content_type="application/json")
+        return self.client.post(
+            APPLE_URL, {"signedPayload": signed}, content_type="application/json"
+        )
 
     # Google
     def google_buy(self, token: Any = "", product: str = MONTHLY, **extra: Any) -> dict[str, Any]:
