@@ -201,15 +201,10 @@ def _replaced_mark(*, old_token: str, new_token: str) -> User | None:
         )
         if old is None:
             return None
-        new = StoreSubscription.objects.filter(store=Store.GOOGLE, external_id=new_token).first()
         if old.status != StoreSubscriptionStatus.REPLACED:
-            old.status, old.access_until, old.replaced_by = (
-                StoreSubscriptionStatus.REPLACED,
-                None,
-                new,
-            )
-            old.save(update_fields=["status", "access_until", "replaced_by"])
-            _event(old, StoreSubscriptionEvent.Kind.REPLACED, by=new.pk if new else None)
+            old.status, old.access_until = StoreSubscriptionStatus.REPLACED, None
+            old.save(update_fields=["status", "access_until"])
+            _event(old, StoreSubscriptionEvent.Kind.REPLACED, by=new_token[:40])
             if old.user is not None:
                 entitlement_sync(
                     user=old.user,
@@ -261,6 +256,10 @@ def google_purchase_refresh(
         fetched_at=fetched_at,
         reader=reader or carried,
     )
+    if purchase.linked_purchase_token:
+        StoreSubscription.objects.filter(
+            store=Store.GOOGLE, external_id=purchase.linked_purchase_token, replaced_by=None
+        ).update(replaced_by=row)
     _acknowledge(row, purchase)
     return row
 

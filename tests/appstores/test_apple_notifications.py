@@ -135,7 +135,7 @@ def test_a_plan_change_applies_at_the_renewal(stores, subscriber, store_plan):
 
 
 def test_a_notification_delivered_twice_is_stored_and_applied_once(stores, subscriber):
-    reader, original_id = subscriber
+    _reader, original_id = subscriber
     answer = stores.apple_act(original_id, "renew")
 
     first = stores.apple_deliver(answer)
