@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["accounts", "membership", "billing", "web"]
+APPS = ["accounts", "membership", "billing", "appstores", "web"]
 
 
 def _imported_modules(package: str) -> list[tuple[str, str]]:
@@ -62,3 +62,38 @@ def test_no_task_shares_a_service_name() -> None:
 
     assert task_names
     assert task_names & set(services.__all__) == set()
+
+
+@pytest.mark.parametrize(
+    "app, forbidden",
+    [
+        ("membership", {"billing", "appstores", "web"}),
+        ("billing", {"appstores", "web"}),
+        ("appstores", {"billing", "web"}),
+    ],
+)
+def test_entitlement_sources_stand_on_membership_and_not_on_each_other(
+    app: str, forbidden: set[str]
+) -> None:
+    offenders = [(f, m) for f, m in _imported_modules(app) if _top(m) in forbidden]
+
+    assert offenders == []
+
+
+def test_the_app_store_sandbox_imports_none_of_the_apps() -> None:
+    apps = {*APPS, "core", "config"}
+    offenders = [(f, m) for f, m in _imported_modules("appstore_sandbox") if _top(m) in apps]
+
+    assert offenders == []
+
+
+def test_only_the_store_gateways_import_the_stores_libraries() -> None:
+    libraries = {"appstoreserverlibrary", "google"}
+    offenders = [
+        (f, m)
+        for app in APPS
+        for f, m in _imported_modules(app)
+        if _top(m) in libraries and not f.startswith("appstores/gateways/")
+    ]
+
+    assert offenders == []
