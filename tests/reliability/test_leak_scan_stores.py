@@ -11,15 +11,16 @@ import pytest
 
 from appstores.models import StoreProduct
 from membership.services.app_accounts import app_account_token_get
-from tests.appstores.conftest import (
-    Stores,
-    _stores_at_the_sandbox,  # noqa: F401 - an autouse fixture: Masthead aimed at the sandbox
-    store_sandbox,  # noqa: F401 - the sandbox process, for the session
-    stores,  # noqa: F401
-)
+from tests.appstores import conftest as store_fixtures
+from tests.appstores.conftest import Stores
 from tests.factories import UserFactory
 from tests.reliability.readers import Catalogue, catalogue_make, session_token
 from tests.reliability.test_leak_scan import _must_have_crawled, crawl
+
+# The app-store sandbox process, Masthead aimed at it (autouse), and the stores' helper.
+store_sandbox = store_fixtures.store_sandbox
+_stores_at_the_sandbox = store_fixtures._stores_at_the_sandbox
+stores = store_fixtures.stores
 
 pytestmark = pytest.mark.django_db
 
