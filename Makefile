@@ -32,7 +32,7 @@ seed: migrate
 
 run: seed
 	@echo ""
-	@echo "Masthead is starting (web, Celery worker, Celery beat). Stop with Ctrl-C."
+	@echo "Masthead is starting (web, Celery worker, Celery beat, the Stripe and app-store sandboxes). Stop with Ctrl-C."
 	@echo "  Site:      $(SITE_URL)/"
 	@echo "  Admin:     http://127.0.0.1:$(PORT)/admin/"
 	@echo "  API docs:  http://127.0.0.1:$(PORT)/api/docs/"

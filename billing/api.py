@@ -1,6 +1,9 @@
 """The paying API: open Checkout, open the Customer Portal, and the reader's subscription
 in ``GET /api/v1/me/``."""
 
+from dataclasses import fields
+from typing import Any
+
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -18,6 +21,7 @@ from groups.api import GroupOutput
 from groups.selectors import group_view_get
 from membership import api as membership_api
 from membership.credits_api import CreditsOutput, credits_summary
+from membership.store_selectors import StoreMembership, store_membership_get
 
 
 def _reader(request: Request) -> User:
@@ -138,14 +142,43 @@ class DiscountOutput(serializers.Serializer):
 
 
 class SubscriptionOutput(serializers.Serializer):
+    store = serializers.ChoiceField(
+        choices=["stripe", "apple", "google"],
+        help_text="Where the reader pays: stripe (this website), apple or google (in the app).",
+    )
+    manage_url = serializers.CharField(
+        help_text="Where the reader manages it: the portal endpoint (POST) for stripe, the "
+        "store's subscriptions page for apple and google."
+    )
     plan = membership_api.TitleRefOutput(allow_null=True, help_text="slug and name")
-    interval = serializers.ChoiceField(choices=INTERVALS)
+    interval = serializers.ChoiceField(choices=INTERVALS, allow_null=True)
     status = serializers.CharField(help_text="Stripe's status: trialing, active, past_due ...")
     trial_end = serializers.DateTimeField(allow_null=True, help_text="While trialing.")
     renews_at = serializers.DateTimeField(allow_null=True, help_text="Null when it will not.")
     ends_at = serializers.DateTimeField(allow_null=True, help_text="Set when it is ending.")
     payment_problem = PaymentProblemOutput(allow_null=True)
     discount = DiscountOutput(allow_null=True, help_text="Null when there is none.")
+    access_until = serializers.DateTimeField(
+        allow_null=True,
+        help_text="For apple and google: the end of the access the store has paid for.",
+    )
+
+
+def _store_subscription(membership: StoreMembership) -> dict[str, Any]:
+    """A subscription bought in an app store, as membership's entitlements tell it."""
+    return {
+        "store": membership.store,
+        "manage_url": membership.manage_url,
+        "plan": None,
+        "interval": None,
+        "status": "active",
+        "trial_end": None,
+        "renews_at": None,
+        "ends_at": None,
+        "payment_problem": None,
+        "discount": None,
+        "access_until": membership.ends_at,
+    }
 
 
 class MeWithSubscriptionOutput(membership_api.MeOutput):
@@ -164,9 +197,21 @@ class MeApi(membership_api.MeApi):
     def get(self, request: Request) -> Response:
         """Show the signed-in reader, their trial, live entitlements and subscription."""
         response = super().get(request)
-        summary = subscription_summary_get(user=_reader(request))
+        reader = _reader(request)
+        summary = subscription_summary_get(user=reader)
+        subscription: dict[str, Any] | None = None
+        if summary is not None:
+            subscription = {
+                **{field.name: getattr(summary, field.name) for field in fields(summary)},
+                "store": "stripe",
+                "manage_url": reverse("billing:portal"),
+                "access_until": None,
+            }
+        else:
+            store = store_membership_get(user=reader)
+            subscription = None if store is None else _store_subscription(store)
         response.data["subscription"] = (
-            None if summary is None else SubscriptionOutput(summary).data
+            None if subscription is None else SubscriptionOutput(subscription).data
         )
         group = group_view_get(user=_reader(request))
         response.data["group"] = None if group is None else GroupOutput(group).data

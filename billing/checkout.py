@@ -24,6 +24,7 @@ from billing.services import checkout_session_apply, customer_ensure
 from core.site import site_url
 from membership.models import Entitlement, EntitlementSource, Plan, TrialStatus
 from membership.selectors import trial_summary_get
+from membership.store_selectors import store_membership_get
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +168,14 @@ def checkout_start(
             status=409,
         )
     offer = offer_for_checkout(code=offer_code, plan=plan, user=user) if offer_code else None
+    store = store_membership_get(user=user)
+    if store is not None:
+        raise BillingError(
+            code=BillingErrorCode.ALREADY_SUBSCRIBED,
+            message=f"You already subscribe through {store.store_name} ({store.store}). "
+            f"Manage your subscription there: {store.manage_url}",
+            status=409,
+        )
     customer = customer_ensure(user=user)
     expired = stripe_gateway.checkout_sessions_expire_open(customer_id=customer.stripe_id)
     back = {"next": next_url} if next_url else {}

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("gifts.urls")),
     path("", include("groups.urls")),
     path("", include("publishers.urls")),
+    path("", include("appstores.urls")),
 ]

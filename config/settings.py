@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     # Family and group plans sold by seat.
     "groups",
     "publishers",
+    "appstores",
 ]
 
 MIDDLEWARE = [
@@ -284,6 +285,47 @@ READ_REPORT_MAX_SECONDS = env_int("READ_REPORT_MAX_SECONDS", 120)
 READ_DAY_MAX_SECONDS = env_int("READ_DAY_MAX_SECONDS", 3 * 3600)
 # The publishers' pool: this share of each month's net revenue, per currency.
 PUBLISHER_SHARE = env_str("PUBLISHER_SHARE", "0.5")
+# App-store subscriptions (Apple App Store, Google Play). Locally and in tests the stores'
+# servers are the offline stand-in (`python -m appstore_sandbox`, port 12112): its root
+# certificate is the one trusted, its address the API base. In production: Apple's root
+# certificates (AppleRootCA-G3.cer), APPLE_ENVIRONMENT=Production with APPLE_APP_APPLE_ID,
+# an App Store Connect API key, and Google's certificates and Play Developer API.
+APPSTORE_SANDBOX_URL = env_str("APPSTORE_SANDBOX_URL", "http://127.0.0.1:12112" if DEBUG else "")
+APPLE_BUNDLE_ID = env_str("APPLE_BUNDLE_ID", "com.masthead.reader")
+APPLE_APP_APPLE_ID = env_int("APPLE_APP_APPLE_ID", 1234567890)
+# The environment is Masthead's, never the client's: the other one's data is refused.
+APPLE_ENVIRONMENT = env_str("APPLE_ENVIRONMENT", "Sandbox" if DEBUG else "Production")
+if APPLE_ENVIRONMENT not in ("Sandbox", "Production"):
+    raise ImproperlyConfigured("APPLE_ENVIRONMENT must be Sandbox or Production.")
+APPLE_ROOT_CERTIFICATES = env_list(
+    "APPLE_ROOT_CERTIFICATES",
+    [str(BASE_DIR / "var" / "appstore_sandbox" / "apple_root.der")] if DEBUG else [],
+)
+# OCSP revocation checks of Apple's chain (online); off for the offline stand-in.
+APPLE_ONLINE_CHECKS = env_bool("APPLE_ONLINE_CHECKS", not DEBUG)
+APPLE_API_BASE = env_str("APPLE_API_BASE", APPSTORE_SANDBOX_URL)
+APPLE_API_KEY_ID = env_str("APPLE_API_KEY_ID", "SANDBOXKEY")
+APPLE_API_ISSUER_ID = env_str("APPLE_API_ISSUER_ID", "00000000-0000-0000-0000-000000000000")
+APPLE_API_PRIVATE_KEY = env_str("APPLE_API_PRIVATE_KEY", "")
+GOOGLE_PLAY_PACKAGE = env_str("GOOGLE_PLAY_PACKAGE", "com.masthead.reader")
+GOOGLE_PLAY_API_BASE = env_str(
+    "GOOGLE_PLAY_API_BASE", APPSTORE_SANDBOX_URL or "https://androidpublisher.googleapis.com"
+)
+GOOGLE_SERVICE_ACCOUNT_FILE = env_str("GOOGLE_SERVICE_ACCOUNT_FILE", "")
+# The push subscription's audience is the push URL; its tokens are checked against these certs.
+GOOGLE_PUSH_AUDIENCE = env_str("GOOGLE_PUSH_AUDIENCE", SITE_URL + "/appstores/google/rtdn/")
+GOOGLE_PUSH_CERTS_URL = env_str(
+    "GOOGLE_PUSH_CERTS_URL",
+    APPSTORE_SANDBOX_URL + "/_sandbox/google/certs"
+    if APPSTORE_SANDBOX_URL
+    else "https://www.googleapis.com/oauth2/v1/certs",
+)
+GOOGLE_PUSH_SERVICE_ACCOUNT = env_str(
+    "GOOGLE_PUSH_SERVICE_ACCOUNT", "play-rtdn@masthead-sandbox.iam.gserviceaccount.com"
+)
+APPSTORES_TIMEOUT_SECONDS = float(env_int("APPSTORES_TIMEOUT_SECONDS", 10))
+APPSTORES_REDRIVE_AFTER_SECONDS = env_int("APPSTORES_REDRIVE_AFTER_SECONDS", 60)
+APPSTORES_NOTIFICATION_LEASE_SECONDS = env_int("APPSTORES_NOTIFICATION_LEASE_SECONDS", 120)
 
 # Django REST framework and the OpenAPI schema.
 REST_FRAMEWORK = {

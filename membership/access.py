@@ -24,6 +24,8 @@ class AccessReason(models.TextChoices):
     METERED = "metered", "Free article this month"
     GROUP = "group", "Group or family membership"
     CREDIT = "credit", "Credit"
+    APPLE = "apple", "App Store subscription"
+    GOOGLE = "google", "Google Play subscription"
     SIGN_UP = "sign_up", "Sign up to read"
     START_TRIAL = "start_trial", "Start the free trial"
     VERIFY_EMAIL = "verify_email", "Verify your email address to start the free trial"
@@ -35,6 +37,8 @@ class AccessReason(models.TextChoices):
 # When several live entitlements cover an article, the reason names the strongest.
 SOURCE_PRIORITY = (
     EntitlementSource.SUBSCRIPTION,
+    EntitlementSource.APPLE,
+    EntitlementSource.GOOGLE,
     EntitlementSource.COMP,
     EntitlementSource.GIFT,
     EntitlementSource.GROUP,

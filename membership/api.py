@@ -32,6 +32,7 @@ from membership.selectors import (
     trial_summary,
 )
 from membership.services import trial_start
+from membership.services.app_accounts import app_account_token_get
 
 Decide = Callable[[Article], AccessDecision | ReadDecision]
 
@@ -290,6 +291,10 @@ class MeOutput(serializers.Serializer):
         "first; used: this account or an earlier one with the same address had it.",
     )
     entitlements = EntitlementOutput(many=True, help_text="Live now.")
+    app_account_token = serializers.UUIDField(
+        help_text="The reader's stable id for the app stores: the app sets it on a purchase "
+        "(Apple's appAccountToken, Google Play's obfuscated account id)."
+    )
 
 
 def _reader(request: Request) -> User:
@@ -314,6 +319,7 @@ class MeApi(APIView):
             "trial": trial.trial,
             "trial_eligibility": trial.eligibility,
             "entitlements": entitlement_list_live(user=reader),
+            "app_account_token": app_account_token_get(user=reader),
         }
         return Response(MeOutput(me).data)
 

@@ -238,6 +238,12 @@ class EntitlementSource(models.TextChoices):
     GIFT = "gift", "Gift"
     GROUP = "group", "Group or family seat"
     CREDIT = "credit", "Article unlocked with a credit"
+    APPLE = "apple", "Apple App Store subscription"
+    GOOGLE = "google", "Google Play subscription"
+
+
+# Sources that are a subscription bought in an app store (see the appstores app).
+STORE_SOURCES = (EntitlementSource.APPLE, EntitlementSource.GOOGLE)
 
 
 class EntitlementQuerySet(models.QuerySet["Entitlement"]):
@@ -253,7 +259,7 @@ class EntitlementQuerySet(models.QuerySet["Entitlement"]):
 
 # Sources whose reference names one thing (a Stripe subscription, a trial): each has at
 # most one window open at a time, which the database holds (see ``Entitlement``).
-ONE_WINDOW_SOURCES = (EntitlementSource.SUBSCRIPTION, EntitlementSource.TRIAL)
+ONE_WINDOW_SOURCES = (EntitlementSource.SUBSCRIPTION, EntitlementSource.TRIAL, *STORE_SOURCES)
 
 # Paid access, or staff's grant in its place: the sources whose readers may give gift links.
 GIFTING_SOURCES = (EntitlementSource.SUBSCRIPTION, EntitlementSource.COMP)
@@ -429,3 +435,16 @@ CreditAccount = credit_models.CreditAccount
 CreditPurchase = credit_models.CreditPurchase
 CreditPurchaseStatus = credit_models.CreditPurchaseStatus
 CreditUnlock = credit_models.CreditUnlock
+class AppAccount(models.Model):
+    """A reader's stable, opaque id for the app stores: the app sets ``token`` on a purchase
+    (Apple's ``appAccountToken``, Google's obfuscated account id) so the store's notifications
+    name the reader without naming their email address."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_account"
+    )
+    token = models.UUIDField(unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return str(self.token)
