@@ -7,4 +7,5 @@ urlpatterns = [
     # (membership does not import billing, so it serves no /me/ of its own).
     path("", include("billing.urls")),
     path("", include("membership.urls")),
+    path("", include("privacy.api_urls")),
 ]

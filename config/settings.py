@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "membership",
     "billing",
     "web",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -245,6 +246,19 @@ if not DEBUG and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
         "in production without its Stripe keys."
     )
 
+# Privacy: readers' data exports and erasure (privacy/).
+# Export zips live here, outside static and media, served only to their reader.
+PRIVACY_EXPORT_DIR = Path(env_str("PRIVACY_EXPORT_DIR", str(VAR_DIR / "exports")))
+PRIVACY_EXPORT_DAYS = env_int("PRIVACY_EXPORT_DAYS", 7)
+# Deleting an account without the password is allowed this long after signing in.
+PRIVACY_FRESH_SIGN_IN_SECONDS = env_int("PRIVACY_FRESH_SIGN_IN_SECONDS", 300)
+# Invoices and payment records of an erased reader are kept (without their name, address or
+# email) this long, as tax law requires (8 to 10 years in Germany, say).
+PRIVACY_PAYMENT_RECORDS_RETENTION_DAYS = env_int("PRIVACY_PAYMENT_RECORDS_RETENTION_DAYS", 3653)
+PRIVACY_ERASURE_LEASE_SECONDS = env_int("PRIVACY_ERASURE_LEASE_SECONDS", 300)
+# What Stripe sends about an erased reader's customers this long after is scrubbed too.
+PRIVACY_LATE_SCRUB_HOURS = env_int("PRIVACY_LATE_SCRUB_HOURS", 48)
+
 # Django REST framework and the OpenAPI schema.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -267,6 +281,7 @@ REST_FRAMEWORK = {
         "anon": env_str("API_THROTTLE_ANON", "120/min"),
         "user": env_str("API_THROTTLE_USER", "600/min"),
         "trial_start": "10/hour",
+        "account_delete": "10/hour",
     },
 }
 SPECTACULAR_SETTINGS = {
