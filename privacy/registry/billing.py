@@ -32,8 +32,9 @@ def subscriptions_of(reader: Reader) -> QuerySet[Subscription]:
 
 
 def events_of(reader: Reader) -> QuerySet[WebhookEvent]:
-    """Stored Stripe events that mention the reader's customers or the reader's address."""
-    needles = [*customer_ids(reader), *reader.needles]
+    """Stored Stripe events that mention the reader's customers or the reader's address (not
+    their name, which another person may share)."""
+    needles = [*customer_ids(reader), *([reader.email] if reader.email else [])]
     if not needles:
         return WebhookEvent.objects.none()
     text = Cast("payload", output_field=TextField())
