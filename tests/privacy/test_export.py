@@ -1,7 +1,6 @@
 """The export's contents (Masthead's rows and what Stripe holds), its expiry, and staff
 starting one from the admin."""
 
-import io
 import json
 import zipfile
 from datetime import timedelta
