@@ -57,6 +57,7 @@ def rich_reader(email: str = "philippa.quennell@example.org") -> RichReader:
     WebhookEvent.objects.create(
         stripe_id=f"evt_rich_{user.pk}",
         type="invoice.paid",
+        status="succeeded",
         payload={
             "id": f"evt_rich_{user.pk}",
             "data": {
