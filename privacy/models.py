@@ -128,6 +128,9 @@ class ErasureAudit(models.Model):
     records_kept_until = models.DateTimeField(
         help_text="Payment records are kept until then (PRIVACY_PAYMENT_RECORDS_RETENTION_DAYS)."
     )
+    records_deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the kept payment records were deleted."
+    )
 
     class Meta:
         ordering = ("-finished_at", "-id")

@@ -49,6 +49,12 @@ def exports_clean() -> int:
     return services.data_exports_expire()
 
 
+@shared_task
+def records_retention_end() -> int:
+    """Delete erased readers' payment records whose retention is over."""
+    return services.erasure_records_expire()
+
+
 @shared_task(bind=True, max_retries=ERASURE_MAX_RETRIES, acks_late=True, reject_on_worker_lost=True)
 def erasure_perform(self: Task, request_id: int) -> str:
     """Run one erasure's remaining steps; retry with back-off (Stripe out of reach); the

@@ -15,6 +15,12 @@ CLEAN = (
     "privacy.tasks.exports_clean",
     "Deletes the zip files of readers' data exports older than PRIVACY_EXPORT_DAYS.",
 )
+RETENTION = (
+    "Privacy: delete erased readers' payment records past their retention",
+    "privacy.tasks.records_retention_end",
+    "Deletes the invoices and payment records kept (without names) for erased readers once "
+    "PRIVACY_PAYMENT_RECORDS_RETENTION_DAYS have passed.",
+)
 
 
 def _beat_changed(apps):
@@ -29,6 +35,7 @@ def schedule_create(apps, schema_editor):
     for (name, task, description), every, period, expires in (
         (REDRIVE, 1, "minutes", 60),
         (CLEAN, 1, "hours", 3600),
+        (RETENTION, 1, "days", 86400),
     ):
         interval, _ = IntervalSchedule.objects.get_or_create(every=every, period=period)
         PeriodicTask.objects.update_or_create(
@@ -47,7 +54,7 @@ def schedule_create(apps, schema_editor):
 
 def schedule_delete(apps, schema_editor):
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTask.objects.filter(name__in=[REDRIVE[0], CLEAN[0]]).delete()
+    PeriodicTask.objects.filter(name__in=[REDRIVE[0], CLEAN[0], RETENTION[0]]).delete()
     _beat_changed(apps)
 
 

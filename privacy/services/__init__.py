@@ -3,6 +3,7 @@
 from privacy.services.erasure import (
     entry_erase,
     erasure_password_check,
+    erasure_records_expire,
     erasure_request,
     erasure_run,
     erasure_steps,
@@ -25,6 +26,7 @@ __all__ = [
     "entry_erase",
     "entry_export",
     "erasure_password_check",
+    "erasure_records_expire",
     "erasure_request",
     "erasure_run",
     "erasure_steps",

@@ -68,7 +68,10 @@ def erasure_request(*, user: User, requested_by: User | None = None) -> ErasureR
             by_reader=requested_by is None or requested_by.pk == locked.pk,
         )
     User.objects.filter(pk=locked.pk).update(is_active=False)
-    sessions_of(_reader(request, locked)).delete()
+    signed_out, _ = sessions_of(_reader(request, locked)).delete()
+    if signed_out:
+        request.erased = {**request.erased, "sessions.Session": signed_out}
+        request.save(update_fields=["erased"])
     logger.info("Erasure %s of user %s recorded; the reader is signed out", request.pk, user.pk)
     return request
 
@@ -203,7 +206,7 @@ def _entry_erase(request_id: int, entry: PersonalData, reader: Reader, step: str
     touched = entry_erase(entry, reader)
     request = ErasureRequest.objects.select_for_update().get(pk=request_id)
     tally = request.erased if entry.erase == Erase.DELETE else request.kept
-    tally[entry.model] = touched
+    tally[entry.model] = tally.get(entry.model, 0) + touched
     request.steps_done = [*request.steps_done, step]
     request.save(update_fields=["erased", "kept", "steps_done"])
 
@@ -272,3 +275,28 @@ def erasures_late_scrub() -> int:
         with transaction.atomic():
             touched += sum(entry_erase(entry, reader) for entry in ENTRIES if entry.late)
     return touched
+
+
+def erasure_records_expire() -> int:
+    """Delete the payment records kept for erased readers once their retention
+    (``PRIVACY_PAYMENT_RECORDS_RETENTION_DAYS``) is over; return how many rows went."""
+    due = ErasureAudit.objects.filter(
+        records_kept_until__lte=timezone.now(), records_deleted_at__isnull=True
+    ).select_related("request")
+    deleted = 0
+    for audit in due:
+        reader = Reader(
+            user_id=audit.member_id,
+            email="",
+            full_name="",
+            stripe_customer_ids=tuple(audit.request.stripe_customer_ids),
+        )
+        with transaction.atomic():
+            for entry in ENTRIES:
+                if entry.late:
+                    count, _ = entry.queryset(reader).delete()
+                    deleted += count
+            ErasureAudit.objects.filter(pk=audit.pk).update(records_deleted_at=timezone.now())
+    if deleted:
+        logger.info("Deleted %s payment records of erased readers past their retention", deleted)
+    return deleted

@@ -5,6 +5,7 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+import time_machine
 from allauth.account.models import EmailAddress
 from django.contrib.sessions.models import Session
 from django.utils import timezone
@@ -16,7 +17,12 @@ from membership.models import Entitlement, OutboxMessage, OutboxStatus, Trial
 from membership.services import email_hash
 from privacy.models import ErasureAudit, ErasureRequest, ErasureStatus
 from privacy.registry import membership as membership_registry
-from privacy.services import erasure_request, erasure_run, erasures_pending_ids
+from privacy.services import (
+    erasure_records_expire,
+    erasure_request,
+    erasure_run,
+    erasures_pending_ids,
+)
 from tests.accounts.signing_up import app_signup_confirmed
 from tests.billing.paying import plan_on_sale, subscribe
 from tests.privacy.conftest import rich_reader
@@ -175,3 +181,28 @@ def test_stripe_out_of_reach_leaves_the_erasure_pending_with_the_reader_signed_o
     assert request.status == ErasureStatus.PENDING and request.last_error
     assert reader.browser.get("/api/v1/me/").status_code in (401, 403)
     assert User.objects.get(pk=reader.user.pk).is_active is False
+
+
+def test_payment_records_are_kept_for_the_retention_then_deleted(sandbox_api, settings):
+    reader = rich_reader()
+    subscription = subscribe(sandbox_api.client(), reader.user, plan_on_sale())
+    invoice = {"object": "invoice", "customer": subscription.customer_stripe_id}
+    WebhookEvent.objects.create(
+        stripe_id="evt_invoice", type="invoice.paid", payload={"data": {"object": invoice}}
+    )
+    request = erase(reader.user)
+    kept_until = request.audit.records_kept_until
+    assert kept_until - request.finished_at == timedelta(
+        days=settings.PRIVACY_PAYMENT_RECORDS_RETENTION_DAYS
+    )
+
+    with time_machine.travel(kept_until - timedelta(days=1)):
+        assert erasure_records_expire() == 0
+    assert Subscription.objects.filter(pk=subscription.pk).exists()
+    with time_machine.travel(kept_until + timedelta(minutes=1)):
+        assert erasure_records_expire() > 0
+
+    assert not Subscription.objects.filter(pk=subscription.pk).exists()
+    assert not WebhookEvent.objects.filter(stripe_id="evt_invoice").exists()
+    request.audit.refresh_from_db()
+    assert request.audit.records_deleted_at is not None
