@@ -83,6 +83,10 @@ class AccountDeleteInput(serializers.Serializer):
 class AccountDeleteOutput(serializers.Serializer):
     status = serializers.CharField()
     message = serializers.CharField()
+    notices = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What the reader must do themselves, e.g. cancel an App Store subscription.",
+    )
 
 
 class AccountDeleteApi(APIView):
@@ -101,10 +105,13 @@ class AccountDeleteApi(APIView):
         data.is_valid(raise_exception=True)
         reader = _reader(request)
         services.erasure_password_check(user=reader, password=data.validated_data.get("password"))
+        notices = selectors.erasure_notices(user=reader)
         erasure = services.erasure_request(user=reader)
         tasks.after_commit(tasks.erasure_perform, erasure.pk)
-        body = {
+        answer = {
             "status": "erasing",
             "message": "Your account is being deleted. You have been signed out.",
+            "notices": notices,
         }
+        body = AccountDeleteOutput(answer).data
         return mark_reader_specific(Response(body, status=status.HTTP_202_ACCEPTED))

@@ -61,13 +61,15 @@ def account_delete_page(request: HttpRequest) -> HttpResponse:
             services.erasure_password_check(
                 user=reader, password=request.POST.get("password") or None
             )
+            notices = selectors.erasure_notices(user=reader)
             erasure = services.erasure_request(user=reader)
         except ApplicationError as refusal:
             error = refusal.message
         else:
             tasks.after_commit(tasks.erasure_perform, erasure.pk)
             logout(request)
-            return redirect("privacy:account-deleted")
+            page = render(request, "privacy/account_deleted.html", {"notices": notices})
+            return mark_reader_specific(page)
     context = {
         "notices": selectors.erasure_notices(user=reader),
         "error": error,

@@ -32,7 +32,28 @@ class Reader:
         return tuple(n for n in (self.email, self.full_name.strip()) if len(n) >= 3)
 
 
+# A scrub rule: the erased value, or ``f(row, reader)`` returning it.
 Value = Any | Callable[[Any, Reader], Any]
+
+
+def unlink(name: str) -> Callable[[Any, Reader], Any]:
+    """A scrub rule for a link (``buyer_id``) that clears it only where it is the reader."""
+
+    def rule(row: Any, reader: Reader) -> Any:
+        value = getattr(row, name)
+        return None if value == reader.user_id else value
+
+    return rule
+
+
+def blank_if_theirs(name: str) -> Callable[[Any, Reader], Any]:
+    """A scrub rule for an address field that blanks it only where it is the reader's."""
+
+    def rule(row: Any, reader: Reader) -> Any:
+        value = getattr(row, name)
+        return "" if reader.email and str(value).lower() == reader.email.lower() else value
+
+    return rule
 
 
 @dataclass(frozen=True)

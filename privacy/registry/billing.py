@@ -43,8 +43,12 @@ def events_of(reader: Reader) -> QuerySet[WebhookEvent]:
     )
 
 
-def _scrubbed(value: Any, reader: Reader) -> Any:
-    return json_scrub(value, needles=reader.needles)
+def _data_scrubbed(row: Subscription, reader: Reader) -> Any:
+    return json_scrub(row.data, needles=reader.needles)
+
+
+def _payload_scrubbed(row: WebhookEvent, reader: Reader) -> Any:
+    return json_scrub(row.payload, needles=reader.needles)
 
 
 def _stripe_side(reader: Reader, what: str) -> list[dict[str, Any]]:
@@ -76,7 +80,7 @@ ENTRIES = [
         "without the reader's name, address or email",
         erase=Erase.SCRUB,
         rows=subscriptions_of,
-        scrub={"data": _scrubbed},
+        scrub={"data": _data_scrubbed},
         detach=("user",),
         late=True,
         export_as="subscriptions.json",
@@ -99,7 +103,7 @@ ENTRIES = [
         "idempotency and as payment records, scrubbed of the name, address and email",
         erase=Erase.SCRUB,
         rows=events_of,
-        scrub={"payload": _scrubbed},
+        scrub={"payload": _payload_scrubbed},
         late=True,
         export_as="invoices_and_payments_as_stored.json",
         export_fields=("stripe_id", "type", "received_at", "payload"),

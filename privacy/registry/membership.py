@@ -22,9 +22,9 @@ def outbox_of(reader: Reader) -> QuerySet[OutboxMessage]:
     return OutboxMessage.objects.filter(Q(user_id=reader.user_id) | Q(to__iexact=reader.email))
 
 
-def _status_after(status: str, reader: Reader) -> str:
+def _status_after(row: OutboxMessage, reader: Reader) -> str:
     """A message not sent yet is given up: there is nobody to send it to."""
-    return OutboxStatus.SENT if status == OutboxStatus.SENT else OutboxStatus.FAILED
+    return OutboxStatus.SENT if row.status == OutboxStatus.SENT else OutboxStatus.FAILED
 
 
 ENTRIES = [

@@ -170,8 +170,8 @@ def _stripe_erase(request: ErasureRequest, user: User) -> None:
             logger.info("Subscription %s is mirrored by its webhook instead", subscription_id)
 
 
-def _field_value(value: Any, rule: Any, reader: Reader) -> Any:
-    return rule(value, reader) if callable(rule) else rule
+def _field_value(row: Any, rule: Any, reader: Reader) -> Any:
+    return rule(row, reader) if callable(rule) else rule
 
 
 def entry_erase(entry: PersonalData, reader: Reader) -> int:
@@ -191,7 +191,7 @@ def entry_erase(entry: PersonalData, reader: Reader) -> int:
         for name in changed:
             setattr(row, name, None)
         for name, rule in entry.scrub.items():
-            value = _field_value(getattr(row, name), rule, reader)
+            value = _field_value(row, rule, reader)
             if value != getattr(row, name):
                 setattr(row, name, value)
                 changed.append(name)
