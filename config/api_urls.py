@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("groups.urls")),
     path("", include("publishers.urls")),
     path("", include("appstores.urls")),
+    path("", include("privacy.api_urls")),
 ]

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "groups",
     "publishers",
     "appstores",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -326,6 +327,18 @@ GOOGLE_PUSH_SERVICE_ACCOUNT = env_str(
 APPSTORES_TIMEOUT_SECONDS = float(env_int("APPSTORES_TIMEOUT_SECONDS", 10))
 APPSTORES_REDRIVE_AFTER_SECONDS = env_int("APPSTORES_REDRIVE_AFTER_SECONDS", 60)
 APPSTORES_NOTIFICATION_LEASE_SECONDS = env_int("APPSTORES_NOTIFICATION_LEASE_SECONDS", 120)
+# Privacy: readers' data exports and erasure (privacy/).
+# Export zips live here, outside static and media, served only to their reader.
+PRIVACY_EXPORT_DIR = Path(env_str("PRIVACY_EXPORT_DIR", str(VAR_DIR / "exports")))
+PRIVACY_EXPORT_DAYS = env_int("PRIVACY_EXPORT_DAYS", 7)
+# Deleting an account without the password is allowed this long after signing in.
+PRIVACY_FRESH_SIGN_IN_SECONDS = env_int("PRIVACY_FRESH_SIGN_IN_SECONDS", 300)
+# Invoices and payment records of an erased reader are kept (without their name, address or
+# email) this long, as tax law requires (8 to 10 years in Germany, say).
+PRIVACY_PAYMENT_RECORDS_RETENTION_DAYS = env_int("PRIVACY_PAYMENT_RECORDS_RETENTION_DAYS", 3653)
+PRIVACY_ERASURE_LEASE_SECONDS = env_int("PRIVACY_ERASURE_LEASE_SECONDS", 300)
+# What Stripe sends about an erased reader's customers this long after is scrubbed too.
+PRIVACY_LATE_SCRUB_HOURS = env_int("PRIVACY_LATE_SCRUB_HOURS", 48)
 
 # Django REST framework and the OpenAPI schema.
 REST_FRAMEWORK = {
@@ -351,6 +364,7 @@ REST_FRAMEWORK = {
         "trial_start": "10/hour",
         "device_create": env_str("API_THROTTLE_DEVICE_CREATE", "30/hour"),
         "read_report": env_str("API_THROTTLE_READ_REPORT", "240/min"),
+        "account_delete": "10/hour",
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -39,6 +39,8 @@ urlpatterns = [
     path("appstores/google/rtdn/", google_rtdn, name="google-rtdn"),
     # Last: any other path under /api/ is a JSON 404, with DEBUG on as well as off.
     re_path(r"^api/", csrf_exempt(api_not_found)),
+    # The reader's data: export download, account deletion (before the reader's pages).
+    path("account/", include("privacy.urls")),
     # The reader's pages, at the root of the site.
     path("", include("web.urls")),
 ]

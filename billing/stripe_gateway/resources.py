@@ -23,6 +23,7 @@ from billing.stripe_gateway.shapes import (
     StripePortalSession,
     StripePrice,
     StripeProduct,
+    StripeRecord,
     StripeSubscription,
     stripe_id_of,
 )
@@ -36,6 +37,32 @@ def customer_create(*, user_id: int, email: str) -> StripeCustomer:
     params = {"email": email, "metadata": {"user_id": str(user_id)}}
     created = post("customer-create", f"user:{user_id}", client().v1.customers.create, params)
     return StripeCustomer.from_api(created)
+
+
+@stripe_call
+def customer_retrieve(*, customer_id: str) -> StripeRecord:
+    """Return the customer as Stripe holds it (``deleted`` once it is deleted)."""
+    path = f"/v1/customers/{quote(customer_id, safe='')}"
+    return StripeRecord.from_api(client().raw_request("get", path).data)
+
+
+@stripe_call
+def customer_delete(*, customer_id: str) -> StripeRecord:
+    """Delete the customer at Stripe, which cancels their subscriptions there at once."""
+    return StripeRecord.from_api(plain(client().v1.customers.delete(customer_id)))
+
+
+@stripe_call
+def customer_records_list(*, customer_id: str, kind: str) -> list[StripeRecord]:
+    """Return the customer's ``subscriptions`` (every status) or ``invoices`` as Stripe
+    holds them, newest first (up to 100 of each)."""
+    params: dict[str, Any] = {"customer": customer_id, "limit": 100}
+    if kind == "subscriptions":
+        params["status"] = "all"
+    elif kind != "invoices":
+        raise ValueError(f"Unknown kind of customer record: {kind}")
+    answer = client().raw_request("get", f"/v1/{kind}", **params)
+    return [StripeRecord.from_api(item) for item in answer.data.get("data") or []]
 
 
 # Products and prices -----------------------------------------------------------------

@@ -51,6 +51,20 @@ class StripeCustomer:
 
 
 @dataclass(frozen=True)
+class StripeRecord:
+    """Any Stripe object kept whole (``data``), as Stripe holds it: what a reader's data
+    export shows of their customer, subscriptions and invoices at Stripe."""
+
+    id: str
+    deleted: bool
+    data: dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> "StripeRecord":
+        return cls(id=str(data.get("id") or ""), deleted=bool(data.get("deleted")), data=data)
+
+
+@dataclass(frozen=True)
 class StripeProduct:
     id: str
     name: str

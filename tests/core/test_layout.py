@@ -6,7 +6,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["accounts", "membership", "groups", "billing", "appstores", "gifts", "publishers", "web"]
+APPS = [
+    "accounts",
+    "membership",
+    "groups",
+    "billing",
+    "appstores",
+    "gifts",
+    "publishers",
+    "web",
+    "privacy",
+]
 
 
 def _imported_modules(package: str) -> list[tuple[str, str]]:
@@ -41,7 +51,15 @@ def test_core_imports_no_app() -> None:
     assert offenders == []
 
 
-@pytest.mark.parametrize("app", ["membership"])
+@pytest.mark.parametrize("package", [a for a in APPS if a != "privacy"])
+def test_no_app_imports_privacy(package: str) -> None:
+    """privacy may import every app; nothing imports it (config only wires its URLs)."""
+    offenders = [(f, m) for f, m in _imported_modules(package) if _top(m) == "privacy"]
+
+    assert offenders == []
+
+
+@pytest.mark.parametrize("app", ["membership", "privacy"])
 def test_services_do_not_import_tasks(app: str) -> None:
     """Services return what is to be queued; tasks queue it (no services -> tasks loop)."""
     services = [
@@ -57,11 +75,14 @@ def test_no_task_shares_a_service_name() -> None:
     from celery import Task
 
     from membership import services, tasks
+    from privacy import services as privacy_services
+    from privacy import tasks as privacy_tasks
 
-    task_names = {name for name, value in vars(tasks).items() if isinstance(value, Task)}
+    for app_tasks, app_services in ((tasks, services), (privacy_tasks, privacy_services)):
+        task_names = {name for name, value in vars(app_tasks).items() if isinstance(value, Task)}
 
-    assert task_names
-    assert task_names & set(services.__all__) == set()
+        assert task_names
+        assert task_names & set(app_services.__all__) == set()
 
 
 # Which apps each app may import: ``web -> publishers -> gifts -> billing -> groups ->
@@ -75,6 +96,7 @@ LOWER = {
     "appstores": {"membership", "accounts"},
     "gifts": {"billing", "membership", "accounts"},
     "publishers": {"gifts", "billing", "appstores", "groups", "membership", "accounts"},
+    "web": {"publishers", "gifts", "billing", "appstores", "groups", "membership", "accounts"},
 }
 
 
