@@ -230,6 +230,7 @@ class ArticleDetailApi(APIView):
             reader=request.user,
             article=article,
             device_id=request_device_id(request),
+            record=request.method == "GET",  # a HEAD sends no body, so reads nothing
             crawler=request_is_crawler(request),
             gift_token=gift_token,
         )

@@ -27,8 +27,9 @@ _ID = re.compile(r"^[0-9a-f]{32}$")
 
 # Search engines and link previewers: never metered, they get the teaser only.
 CRAWLER_MARKERS = re.compile(
-    r"bot\b|bot/|crawler|spider|slurp|googlebot|bingbot|duckduckbot|baiduspider|yandex"
-    r"|facebookexternalhit|embedly|quora link preview|whatsapp|ia_archiver|mediapartners",
+    r"[a-z]bot/|\bbot\b|crawler|spider|slurp|googlebot|bingbot|duckduckbot|baiduspider"
+    r"|yandexbot|applebot|facebookexternalhit|embedly|quora link preview|whatsapp"
+    r"|ia_archiver|mediapartners-google|adsbot-google|feedfetcher",
     re.IGNORECASE,
 )
 
