@@ -209,8 +209,9 @@ def test_a_metered_read_costs_a_device_three_statements(three) -> None:
     sql, answer = statements(client, detail(three[0]))
 
     assert answer["access"]["reason"] == "metered"
-    assert len(sql) == 3, sql  # the article, the read's one insert, the count
-    assert sum(q.startswith("INSERT INTO membership_meterread") for q in sql) == 1
+    # The article, then the read's one insert and the count: one statement on PostgreSQL.
+    assert len(sql) == (2 if connection.vendor == "postgresql" else 3), sql
+    assert sum(q.count("INSERT INTO membership_meterread") for q in sql) == 1
 
 
 def test_a_re_read_writes_nothing(three) -> None:
@@ -220,7 +221,7 @@ def test_a_re_read_writes_nothing(three) -> None:
     sql, answer = statements(client, detail(three[0]))
 
     assert answer["meter"]["used"] == 1
-    assert len(sql) == 3, sql  # the article, the insert that does nothing, the count read
+    assert len(sql) == (2 if connection.vendor == "postgresql" else 3), sql
     assert MeterRead.objects.count() == 1
 
 
