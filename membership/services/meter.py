@@ -17,7 +17,8 @@ class _Spent(Exception):
 
 @functools.cache
 def _statements() -> tuple[str, str, str, str]:
-    """The meter's SQL (valid on PostgreSQL and SQLite 3.35+), table names from the models."""
+    """The meter's SQL, table names from the models: the count in a transaction of two
+    statements (SQLite 3.35+; PostgreSQL uses ``_one_statement``), the count read, the peek."""
     reads = MeterRead._meta.db_table
     counts = MeterCount._meta.db_table
     insert_read = (

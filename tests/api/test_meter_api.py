@@ -235,3 +235,11 @@ def test_a_metered_read_by_a_signed_in_reader_costs_at_most_six_statements(
     assert answer["access"]["reason"] == "metered"
     # The session, the reader, the article, their entitlements, the read's insert, the count.
     assert len(sql) <= 6, sql
+
+
+def test_a_head_request_counts_nothing(three) -> None:
+    client = app_client()
+
+    assert client.head(detail(three[0])).status_code == 200
+
+    assert not MeterRead.objects.exists()
