@@ -9,7 +9,7 @@ from membership.models import CreditAccount, CreditUnlock, Entitlement
 from membership.services import credit_spend, credits_add, credits_refund
 from tests.factories import ArticleFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("meter_off")]
 
 
 def client_of(user) -> APIClient:  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from publishers.models import ReadRow
 from tests.api.conftest import session_token_for
 from tests.factories import ArticleFactory, EntitlementFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("meter_off")]
 
 
 def _url(article) -> str:  # type: ignore[no-untyped-def]
