@@ -250,6 +250,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--skip-close", action="store_true")
     args = parser.parse_args()
     machine_print()
     print(f"database {args.database}: recreating, migrating, loading the demo catalogue ...")
@@ -258,7 +259,8 @@ def main() -> None:
     manage(url, "seed_demo", "--no-progress", "-v", "0")
     if not args.skip_http:
         beacon_vs_gated(url, args)
-    statement_close(url, args.rows)
+    if not args.skip_close:
+        statement_close(url, args.rows)
 
 
 if __name__ == "__main__":
