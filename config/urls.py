@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from appstores.webhooks import apple_notification, google_rtdn
 from billing.webhooks import stripe_webhook
 from core.api import api_not_found
 from publishers.dashboard import dashboard
@@ -34,8 +35,12 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("config.api_urls")),
     path("billing/stripe/webhook/", stripe_webhook, name="stripe-webhook"),
+    path("appstores/apple/notifications/", apple_notification, name="apple-notifications"),
+    path("appstores/google/rtdn/", google_rtdn, name="google-rtdn"),
     # Last: any other path under /api/ is a JSON 404, with DEBUG on as well as off.
     re_path(r"^api/", csrf_exempt(api_not_found)),
+    # The reader's data: export download, account deletion (before the reader's pages).
+    path("account/", include("privacy.urls")),
     # The reader's pages, at the root of the site.
     path("", include("web.urls")),
 ]
