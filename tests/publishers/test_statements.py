@@ -186,3 +186,24 @@ def test_the_beat_task_closes_last_month(november) -> None:  # type: ignore[no-u
 )
 def test_largest_remainder_adds_up_and_breaks_ties_by_id(total, weights, expected) -> None:  # type: ignore[no-untyped-def]
     assert largest_remainder(total, weights) == expected
+
+
+def test_one_time_payments_count_in_the_pool_once() -> None:
+    from billing.models import OneTimePayment
+
+    title, buyer = TitleFactory(), UserFactory()
+    OneTimePayment.objects.create(
+        checkout_session_id="cs_once",
+        kind="credit_pack",
+        user=buyer,
+        status="paid",
+        amount=400,
+        currency="gbp",
+        paid_at=IN_NOV,
+    )
+    read(buyer, title, DAY, 60, source="credit")
+
+    month_close(month=NOV, at=AFTER_NOV)
+
+    pool = PayoutPool.objects.get()
+    assert (pool.net_revenue, pool.amount, pool.allocated) == (400, 200, 200)
