@@ -9,11 +9,12 @@ and fails otherwise. Erasure applies the entries in this order (the account last
 from collections.abc import Callable
 from typing import Any
 
-from privacy.registry import accounts, billing, membership, privacy
+from privacy.registry import accounts, billing, membership, privacy, publishers
 from privacy.registry.base import Erase, PersonalData, Reader
 
 ENTRIES: list[PersonalData] = [
     *privacy.ENTRIES,
+    *publishers.ENTRIES,
     *billing.ENTRIES,
     *membership.ENTRIES,
     *accounts.ENTRIES,
