@@ -128,7 +128,8 @@ def store_state_apply(
     row.status = state.status
     row.access_until = state.access_until
     row.expires_at, row.grace_until = state.expires_at, state.grace_until
-    row.revoked_at = state.revoked_at or (timezone.now() if state.status == "revoked" else None)
+    revoked = state.status == StoreSubscriptionStatus.REVOKED
+    row.revoked_at = state.revoked_at or (row.revoked_at or timezone.now() if revoked else None)
     row.auto_renew, row.auto_renew_product_id = state.auto_renew, state.auto_renew_product_id
     row.environment, row.latest_transaction_id = state.environment, state.latest_transaction_id
     if state.app_account_token:

@@ -33,6 +33,7 @@ from membership.selectors import (
     trial_state_get,
 )
 from membership.services import trial_start
+from membership.store_selectors import store_membership_get
 from web.jsonld import news_article_ld
 
 View = Callable[..., HttpResponse]
@@ -164,6 +165,7 @@ def account_page(request: HttpRequest) -> HttpResponse:
         "trial": trial_state.trial,
         "entitlements": entitlement_list_live(user=request.user),
         "subscription": subscription_summary_get(user=request.user),
+        "store_membership": store_membership_get(user=request.user),
         "billing_account": billing_account_exists(user=request.user),
     }
     return render(request, "web/account.html", context)
