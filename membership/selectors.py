@@ -160,6 +160,11 @@ def credit_balance_get(*, user: User) -> int:
     return found or 0
 
 
+def credit_account_exists() -> Exists:
+    """Whether the reader of the outer query (``OuterRef("pk")``) ever had credits."""
+    return Exists(CreditAccount.objects.filter(user=OuterRef("pk")))
+
+
 def credit_unlocks_list(*, user: User) -> QuerySet[CreditUnlock]:
     """The articles the reader unlocked with credits, newest first."""
     return CreditUnlock.objects.filter(user=user).select_related("article__title")
