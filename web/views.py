@@ -154,7 +154,9 @@ def article_page(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "paywall": None
         if decision.granted
-        else paywall_get(reason=decision.reason, reader=reader, article=article),
+        else paywall_get(
+            reason=decision.reason, reader=reader, article=article, credits=decision.credits
+        ),
         "plans": _plans_on_sale(request),
         "next_query": _next_query(request.path),
         "ld": news_article_ld(
