@@ -58,10 +58,12 @@ class ReadDecision:
     reason: AccessReason
     meter: MeterState | None = None
     gift: GiftOpening | None = None
+    # A denied reader's unspent credits (from ``article_access``): they may unlock with one.
+    credits: int = 0
 
     @property
     def access(self) -> AccessDecision:
-        return AccessDecision(self.granted, self.reason)
+        return AccessDecision(self.granted, self.reason, self.credits)
 
 
 def meter_subject(*, reader: Any, device_id: str | None) -> str | None:
@@ -115,7 +117,7 @@ def article_read(
         crawler=crawler,
         at=at,
     )
-    return replace(metered, gift=gift)
+    return replace(metered, gift=gift, credits=0 if metered.granted else access.credits)
 
 
 def _signed_in(reader: Any) -> bool:

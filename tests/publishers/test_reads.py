@@ -15,7 +15,7 @@ from publishers.models import ReadRow
 from tests.api.conftest import session_token_for
 from tests.factories import ArticleFactory, EntitlementFactory, UserFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("meter_off")]
+pytestmark = pytest.mark.django_db
 
 
 def _url(article) -> str:  # type: ignore[no-untyped-def]
@@ -186,6 +186,7 @@ def test_a_beacon_form_post_with_the_csrf_token_counts() -> None:
     assert ReadRow.objects.get().seconds == 31
 
 
+@pytest.mark.usefixtures("meter_off")
 def test_the_page_of_a_reader_without_access_sends_no_beacon(settings) -> None:  # type: ignore[no-untyped-def]
     settings.METER_REGISTERED = 0
     article = ArticleFactory()
