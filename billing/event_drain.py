@@ -60,6 +60,7 @@ class Drained:
     """What a drain did: how many events it applied, and which failed (to be retried)."""
 
     applied: int = 0
+    outcomes: dict[int, str] = field(default_factory=dict)  # event row id -> its status
     failed: list[int] = field(default_factory=list)
     more_waiting: bool = False  # it stopped at its time limit with events still waiting
 
@@ -80,12 +81,16 @@ def webhook_events_drain(*, on_backlog: Callable[[], None] | None = None) -> Dra
         first = False
         for position, event in enumerate(batch):
             try:
-                webhook_event_apply_claimed(event=event, waiting=batch[position + 1 :])
+                outcome = webhook_event_apply_claimed(event=event, waiting=batch[position + 1 :])
             except Exception:
                 logger.exception("Stripe event row %s failed; it is tried again", event.pk)
                 drained.failed.append(event.pk)
+                drained.outcomes[event.pk] = WebhookEventStatus.FAILED
             else:
                 drained.applied += 1
+                drained.outcomes[event.pk] = outcome
+        if len(batch) < limit:  # none left: one stored from now on comes with its own nudge
+            break
         if time.monotonic() > deadline:
             drained.more_waiting = True
             break
