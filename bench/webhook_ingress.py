@@ -92,7 +92,7 @@ def warm_up(port: int, path: str) -> None:
     for _ in range(8):
         request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=b"{}")
         with contextlib.suppress(urllib.error.HTTPError):
-            urllib.request.urlopen(request, timeout=10)
+            urllib.request.urlopen(request, timeout=60)  # a loaded machine answers slowly
 
 
 def send(stream: Path, port: int, path: str, secret: str, senders: int) -> dict[str, Any]:
