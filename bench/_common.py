@@ -290,9 +290,10 @@ def machine() -> dict[str, str]:
 def machine_print() -> None:
     """Print ``machine()`` as one line."""
     m = machine()
+    load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
     print(
         f"machine: {m['date']}, {m['cores']} cores ({m['cpu']}), "
-        f"Python {m['python']}, PostgreSQL {m['postgresql']}"
+        f"Python {m['python']}, PostgreSQL {m['postgresql']}, load average {load} (1/5/15 min)"
     )
 
 
