@@ -70,6 +70,26 @@ def database_recreate(name: str) -> str:
     return database_url(name)
 
 
+def database_from_template(name: str, template: str) -> str | None:
+    """Recreate database ``name`` as a copy of ``template`` if that exists; return its URL,
+    or None when there is no template yet."""
+    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template])
+        if found.fetchone() is None:
+            return None
+    database_drop(name)
+    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return database_url(name)
+
+
+def database_keep_as_template(name: str, template: str) -> None:
+    """Copy the (migrated, unused) database ``name`` to ``template`` for the next run."""
+    database_drop(template)
+    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{template}" TEMPLATE "{name}"')
+
+
 def database_migrate(url: str) -> None:
     """Apply every migration to the database at ``url`` (``manage.py migrate`` subprocess)."""
     env = server_env(url)
