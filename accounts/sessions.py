@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.backends import cached_db
+from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
 
@@ -48,4 +49,4 @@ class SessionStore(cached_db.SessionStore):
 
     def __init__(self, session_key: str | None = None) -> None:
         super().__init__(session_key)
-        self._cache = _BoundedCache(self._cache)
+        self._cache = _BoundedCache(caches[settings.SESSION_CACHE_ALIAS])

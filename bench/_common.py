@@ -70,6 +70,26 @@ def database_recreate(name: str) -> str:
     return database_url(name)
 
 
+def database_from_template(name: str, template: str) -> str | None:
+    """Recreate database ``name`` as a copy of ``template`` if that exists; return its URL,
+    or None when there is no template yet."""
+    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template])
+        if found.fetchone() is None:
+            return None
+    database_drop(name)
+    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return database_url(name)
+
+
+def database_keep_as_template(name: str, template: str) -> None:
+    """Copy the (migrated, unused) database ``name`` to ``template`` for the next run."""
+    database_drop(template)
+    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{template}" TEMPLATE "{name}"')
+
+
 def database_migrate(url: str) -> None:
     """Apply every migration to the database at ``url`` (``manage.py migrate`` subprocess)."""
     env = server_env(url)
@@ -290,9 +310,10 @@ def machine() -> dict[str, str]:
 def machine_print() -> None:
     """Print ``machine()`` as one line."""
     m = machine()
+    load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
     print(
         f"machine: {m['date']}, {m['cores']} cores ({m['cpu']}), "
-        f"Python {m['python']}, PostgreSQL {m['postgresql']}"
+        f"Python {m['python']}, PostgreSQL {m['postgresql']}, load average {load} (1/5/15 min)"
     )
 
 

@@ -1,9 +1,9 @@
 """The publishers' ledger under load: the read beacon against the gated read, and the monthly
 statement close at a million ledger rows.
 
-    .venv/bin/python bench/publishers.py [--database wt_publishers] [--rows 1000000]
+    .venv/bin/python bench/publishers.py [--database masthead_bench_publishers] [--rows 1000000]
 
-On PostgreSQL database ``--database`` (dropped and recreated; default ``wt_publishers``)
+On PostgreSQL database ``--database`` (dropped and recreated; default ``masthead_bench_publishers``)
 with the demo catalogue, gunicorn (2 sync workers, DEBUG off, persistent connections, API
 rate limits off) serves Masthead and wrk drives, with the complimentary demo reader's
 ``X-Session-Token``, in alternating rounds:
@@ -243,7 +243,7 @@ def statement_close(url: str, rows: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--database", default="wt_publishers")
+    parser.add_argument("--database", default="masthead_bench_publishers")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=5)

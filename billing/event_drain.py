@@ -60,6 +60,7 @@ class Drained:
     """What a drain did: how many events it applied, and which failed (to be retried)."""
 
     applied: int = 0
+    outcomes: dict[int, str] = field(default_factory=dict)  # event row id -> its status
     failed: list[int] = field(default_factory=list)
     more_waiting: bool = False  # it stopped at its time limit with events still waiting
 
@@ -68,24 +69,32 @@ def webhook_events_drain(*, on_backlog: Callable[[], None] | None = None) -> Dra
     """Apply the stored events waiting, batch by batch, until none is left or
     ``BILLING_EVENT_DRAIN_SECONDS`` have passed (then ``more_waiting``: the caller nudges
     again, so no task runs into its time limit). A failing event is recorded failed and
-    reported; the others go on. ``on_backlog`` is called once if the first batch is full
-    (more may wait: the caller can wake another worker to drain alongside)."""
+    reported; the others go on.
+
+    With ``on_backlog``, the first claim takes one event, and if others wait behind it
+    ``on_backlog`` is called (the caller wakes another worker), so two events that arrive
+    together are applied side by side rather than one after the other."""
     drained = Drained()
     deadline = time.monotonic() + settings.BILLING_EVENT_DRAIN_SECONDS
-    limit = settings.BILLING_EVENT_DRAIN_BATCH
-    first = True
+    limit = 1 if on_backlog is not None else settings.BILLING_EVENT_DRAIN_BATCH
     while batch := webhook_events_claim_batch(limit=limit):
-        if first and on_backlog is not None and len(batch) == limit:
-            on_backlog()
-        first = False
+        full = len(batch) == limit
+        if on_backlog is not None:
+            if full and WebhookEvent.objects.filter(status=WebhookEventStatus.RECEIVED).exists():
+                on_backlog()
+            on_backlog, limit = None, settings.BILLING_EVENT_DRAIN_BATCH
         for position, event in enumerate(batch):
             try:
-                webhook_event_apply_claimed(event=event, waiting=batch[position + 1 :])
+                outcome = webhook_event_apply_claimed(event=event, waiting=batch[position + 1 :])
             except Exception:
                 logger.exception("Stripe event row %s failed; it is tried again", event.pk)
                 drained.failed.append(event.pk)
+                drained.outcomes[event.pk] = WebhookEventStatus.FAILED
             else:
                 drained.applied += 1
+                drained.outcomes[event.pk] = outcome
+        if not full:  # none left: one stored from now on comes with its own nudge
+            break
         if time.monotonic() > deadline:
             drained.more_waiting = True
             break

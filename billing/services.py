@@ -234,6 +234,11 @@ def _covers(subscription_id: str, event_row_id: int) -> bool:
         return cursor.fetchone() is not None
 
 
+def _turn_key(subscription_id: str) -> int:
+    digest = hashlib.blake2b(subscription_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 @contextmanager
 def _fetch_turn(subscription_id: str) -> Iterator[bool]:
     """On PostgreSQL, let one worker at a time fetch a given subscription: the others wait
@@ -243,8 +248,7 @@ def _fetch_turn(subscription_id: str) -> Iterator[bool]:
     if connection.vendor != "postgresql":
         yield False
         return
-    digest = hashlib.blake2b(subscription_id.encode(), digest_size=8).digest()
-    key = int.from_bytes(digest, "big", signed=True)
+    key = _turn_key(subscription_id)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
         waited = not cursor.fetchone()[0]
@@ -257,9 +261,10 @@ def _fetch_turn(subscription_id: str) -> Iterator[bool]:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
-def _fetch_and_apply(subscription_id: str) -> Subscription:
+def _fetch_and_apply(subscription_id: str, stored_upto: int | None = None) -> Subscription:
     # Read before the fetch: every event stored by now happened at Stripe before it.
-    stored_upto = WebhookEvent.objects.aggregate(newest=Max("pk"))["newest"] or 0
+    if stored_upto is None:
+        stored_upto = WebhookEvent.objects.aggregate(newest=Max("pk"))["newest"] or 0
     fetched_at = timezone.now()
     stripe = stripe_gateway.subscription_retrieve(subscription_id=subscription_id)
     return subscription_apply(stripe=stripe, fetched_at=fetched_at, covers_events_upto=stored_upto)
@@ -271,12 +276,56 @@ def _event_refresh(subscription_id: str, event_row_id: int) -> Subscription | No
 
     A burst of events for one subscription (created, invoice paid, updated) costs one
     fetch, not one each, even when several workers take them at once."""
+    if connection.vendor == "postgresql":
+        return _event_refresh_postgresql(subscription_id, event_row_id)
     if not _covers(subscription_id, event_row_id):
         with _fetch_turn(subscription_id) as waited:
             if not (waited and _covers(subscription_id, event_row_id)):
                 return _fetch_and_apply(subscription_id)
     logger.info("Subscription %s already shows webhook event row %s", subscription_id, event_row_id)
     return None
+
+
+# Whether the stored state covers the event; if not, the fetch turn taken without waiting
+# when it is free, and the newest stored event row: one statement, not three.
+_COVERED_OR_TURN_SQL = """
+    SELECT c.covered,
+        CASE WHEN c.covered THEN NULL ELSE pg_try_advisory_lock(%s) END,
+        CASE WHEN c.covered THEN NULL ELSE (SELECT max(id) FROM billing_webhookevent) END
+    FROM (
+        SELECT EXISTS (
+            SELECT 1 FROM billing_subscription WHERE stripe_id = %s AND covers_events_upto >= %s
+        ) AS covered
+    ) AS c
+"""
+
+
+def _event_refresh_postgresql(subscription_id: str, event_row_id: int) -> Subscription | None:
+    """``_event_refresh`` on PostgreSQL, where the coverage check, a free fetch turn and the
+    newest stored row are one statement; a worker that must wait for its turn asks again."""
+    key = _turn_key(subscription_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_COVERED_OR_TURN_SQL, [key, subscription_id, event_row_id])
+        covered, turn, stored_upto = cursor.fetchone()
+        if not (covered or turn):
+            cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    if covered:
+        logger.info(
+            "Subscription %s already shows webhook event row %s", subscription_id, event_row_id
+        )
+        return None
+    try:
+        if turn:
+            return _fetch_and_apply(subscription_id, stored_upto=stored_upto or 0)
+        if not _covers(subscription_id, event_row_id):  # waited: the state may have moved on
+            return _fetch_and_apply(subscription_id)
+        logger.info(
+            "Subscription %s already shows webhook event row %s", subscription_id, event_row_id
+        )
+        return None
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
 def subscription_sync(*, subscription_id: str, event_row_id: int | None = None) -> Subscription:

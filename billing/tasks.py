@@ -28,10 +28,15 @@ def webhook_event_apply(self: Task, event_id: int) -> str:
     ends, and then finds the event applied, or takes over the event its dead holder left. The
     beat re-drive does the same for an event whose message was lost."""
     nudges.nudge_taken()
+    again = bool(self.request.retries or (self.request.delivery_info or {}).get("redelivered"))
+    if not again:  # its event most likely waits with the others: drained with them
+        outcome = _drain().outcomes.get(event_id)
+        if outcome is not None:
+            return outcome
     try:
-        outcome = events.webhook_event_process(event_id=event_id)
+        event = events.webhook_event_claim(event_id=event_id)
+        outcome = events.webhook_event_apply_claimed(event=event) if event else None
     except Exception as exc:
-        _drain()
         if self.request.retries >= APPLY_MAX_RETRIES:
             logger.error(
                 "Stripe event row %s stays failed after %s tries",
@@ -40,34 +45,40 @@ def webhook_event_apply(self: Task, event_id: int) -> str:
             )
             raise
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    if outcome is not None:
+        _drain()
+        return outcome
+    if not again:  # finished, or another worker holds it and records its outcome
+        return "skipped"
     _drain()
-    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
-    retries = self.request.retries
-    if outcome == "held" and (redelivered or retries) and retries < APPLY_MAX_RETRIES:
-        left = events.webhook_event_lease_left(event_id=event_id)
+    left = events.webhook_event_lease_left(event_id=event_id)
+    if left and self.request.retries < APPLY_MAX_RETRIES:
         logger.info("Stripe event row %s is held by another worker; back in %.0fs", event_id, left)
         raise self.retry(countdown=left + 1)
-    return outcome
+    return "held" if left else "skipped"
 
 
 def _backoff(retries: int) -> int:
     return int(min(2**retries * 5, 600))
 
 
-def _drain() -> int:
-    """Apply the stored events waiting and return how many; wake another worker when the
+def _drain() -> event_drain.Drained:
+    """Apply the stored events waiting and say which; wake another worker when the
     backlog is large, queue a retry of each event that failed, and a fresh nudge when the
     drain stopped with events still waiting."""
     drained = event_drain.webhook_events_drain(on_backlog=_wake_another)
     try:
-        for event_id in drained.failed:
-            webhook_event_apply.apply_async((event_id,), countdown=_backoff(0))
+        for event_id in drained.failed if webhook_event_apply.max_retries else ():
+            # The drain's try was the first: this is the first retry, counted as one.
+            webhook_event_apply.apply_async(  # type: ignore[call-arg]
+                (event_id,), countdown=_backoff(0), retries=1
+            )
         if drained.more_waiting and nudges.nudge_claim():
             webhook_events_drain.delay()
     except BrokerError:  # the rows are stored: the re-drive or a replay takes them up
         nudges.nudge_taken()
         logger.warning("Broker unavailable; the drain's follow-up waits for the re-drive")
-    return drained.applied
+    return drained
 
 
 def _wake_another() -> None:
@@ -83,7 +94,7 @@ def _wake_another() -> None:
 def webhook_events_drain() -> int:
     """Apply the stored Stripe events waiting (a nudge with no event of its own)."""
     nudges.nudge_taken()
-    return _drain()
+    return _drain().applied
 
 
 @shared_task

@@ -151,9 +151,9 @@ def test_a_failing_row_in_a_drain_is_recorded_failed_and_retried_the_others_appl
     monkeypatch.setitem(events.EVENT_HANDLERS, EVENT_TYPE, flaky)
     rows = [WebhookEventFactory(stripe_id=f"evt_f{n}", type=EVENT_TYPE) for n in range(3)]
 
-    assert webhook_events_drain.apply().get() == 2  # the retry of evt_f1 runs inline here
+    webhook_events_drain.apply()  # the second drain it wakes and the retry run inline here
 
-    assert calls == ["evt_f0", "evt_f1", "evt_f2", "evt_f1"]
+    assert sorted(calls) == ["evt_f0", "evt_f1", "evt_f1", "evt_f2"]
     for row in rows:
         row.refresh_from_db()
     assert [(row.status, row.attempts) for row in rows] == [
@@ -171,10 +171,11 @@ def test_a_drain_past_its_time_hands_on_to_a_fresh_nudge(
     handed_on: list[bool] = []
     monkeypatch.setattr(webhook_events_drain, "delay", lambda: handed_on.append(True))
 
-    assert webhook_events_drain.apply().get() == 2
+    # the first claim takes one event (others wait: a second drain is woken), then past time
+    assert webhook_events_drain.apply().get() == 1
 
     assert handed_on == [True]
-    assert WebhookEvent.objects.filter(status="received").count() == 3
+    assert WebhookEvent.objects.filter(status="received").count() == 4
 
 
 @pytest.mark.celery_worker(concurrency=2)

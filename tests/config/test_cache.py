@@ -35,9 +35,16 @@ def test_a_redis_cache_url_gives_the_cache_that_fails_open(tmp_path) -> None:  #
     assert config["BACKEND"] == "config.cache.FailOpenRedisCache"
 
 
-def test_sessions_do_not_live_in_the_cache() -> None:
-    """Signed-in readers (cookie or app token) stay signed in while the cache is down."""
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+def test_sessions_live_in_the_database_and_the_cache_holds_only_copies() -> None:
+    """Signed-in readers (cookie or app token) stay signed in while the cache is down: every
+    session is written to the database, the cache only answers reads of it (a miss or an
+    outage reads the row; tests/accounts/test_session_cache.py)."""
+    from django.contrib.sessions.backends import cached_db
+
+    from accounts.sessions import SessionStore
+
+    assert settings.SESSION_ENGINE == "accounts.sessions"
+    assert issubclass(SessionStore, cached_db.SessionStore)
 
 
 def test_an_unreachable_cache_answers_as_an_empty_cache_that_takes_writes_at_once(
