@@ -20,9 +20,15 @@ def _links_to_user(model: type[models.Model]) -> bool:
     return False
 
 
+# Fields that name a reader without a foreign key: "user:<id>" subjects, device ids.
+READER_REF_NAMES = ("subject", "opener", "device")
+
+
 def _email_ish(model: type[models.Model]) -> bool:
     return any(
-        isinstance(field, models.EmailField) or "email" in field.name.lower()
+        isinstance(field, models.EmailField)
+        or "email" in field.name.lower()
+        or any(name in field.name.lower() for name in READER_REF_NAMES)
         for field in model._meta.concrete_fields
     )
 
