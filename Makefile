@@ -27,10 +27,12 @@ migrate: install
 
 seed: migrate
 	$(BIN)/python manage.py seed_demo
+	SITE_URL=$(SITE_URL) $(BIN)/python manage.py gift_links_seed_demo
+	$(BIN)/python manage.py publishers_seed_demo
 
 run: seed
 	@echo ""
-	@echo "Masthead is starting (web, Celery worker, Celery beat). Stop with Ctrl-C."
+	@echo "Masthead is starting (web, Celery worker, Celery beat, the Stripe and app-store sandboxes). Stop with Ctrl-C."
 	@echo "  Site:      $(SITE_URL)/"
 	@echo "  Admin:     http://127.0.0.1:$(PORT)/admin/"
 	@echo "  API docs:  http://127.0.0.1:$(PORT)/api/docs/"

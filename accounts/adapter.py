@@ -55,9 +55,7 @@ class HeadlessAdapter(DefaultHeadlessAdapter):
     # allauth asks for these when it writes an email: the confirmation link, the password
     # reset link, and the sign-up and reset pages named in the "unknown account" and
     # "account already exists" emails. All are pages of this site, at SITE_URL.
-    EMAIL_PAGES = frozenset(
-        {"account_confirm_email", "account_reset_password", "account_signup"}
-    )
+    EMAIL_PAGES = frozenset({"account_confirm_email", "account_reset_password", "account_signup"})
 
     def get_frontend_url(self, urlname: str, **kwargs: Any) -> str | None:
         """Return the absolute URL, on ``SITE_URL``, of the page an allauth email links to."""

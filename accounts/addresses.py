@@ -70,9 +70,7 @@ def _imitates_plain_letters(label: str) -> bool:
     off: ``gmaúil``, or "apple" spelled with a Cyrillic "a"."""
     if label.isascii():
         return False
-    bare = "".join(
-        c for c in unicodedata.normalize("NFKD", label) if not unicodedata.combining(c)
-    )
+    bare = "".join(c for c in unicodedata.normalize("NFKD", label) if not unicodedata.combining(c))
     return bare.translate(LATIN_LOOKALIKES).isascii()
 
 

@@ -179,10 +179,12 @@ def gunicorn(
     worker_class: str = "sync",
     threads: int = 1,
     log_path: Path | None = None,
+    config: Path | None = None,
 ) -> Iterator[Server]:
     """Serve ``config.wsgi`` with gunicorn on a free port of 127.0.0.1; yield the ``Server``.
 
-    Output goes to ``log_path`` (or is discarded). The server is stopped with SIGTERM, then
+    Output goes to ``log_path`` (or is discarded); ``config`` is a gunicorn config file of
+    hooks (``bench/_read_gunicorn_conf.py``). The server is stopped with SIGTERM, then
     SIGKILL, through its own process group, when the block ends.
     """
     port = free_port()
@@ -201,6 +203,7 @@ def gunicorn(
         str(threads),
         "--log-level",
         "warning",
+        *(["-c", str(config)] if config else []),
     ]
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(

@@ -51,8 +51,19 @@ def main() -> int:
             "SCHEMA_FUZZ_RANDOM": "1",
             "SCHEMA_FUZZ_REPORT": str(report),
         }
-        command = [sys.executable, "-m", "pytest", "-m", "reliability", "-q", "-p",
-                   "no:cacheprovider", TEST, "-k", "every_operation"]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-m",
+            "reliability",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            TEST,
+            "-k",
+            "every_operation",
+        ]
         started = time.monotonic()
         result = subprocess.run(command, cwd=ROOT, env=env, check=False)
         seconds = time.monotonic() - started
@@ -62,9 +73,11 @@ def main() -> int:
 
 
 def _print(figures: dict[str, dict[str, dict[str, int]]], examples: int, seconds: float) -> None:
-    print(f"\nSchema fuzz, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
-          f"{os.cpu_count()} cores; up to {examples} examples per operation and mode, "
-          f"random seed; {seconds:.0f} s in all")
+    print(
+        f"\nSchema fuzz, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
+        f"{os.cpu_count()} cores; up to {examples} examples per operation and mode, "
+        f"random seed; {seconds:.0f} s in all"
+    )
     for reader, data in sorted(figures.items()):
         sent = sum(data["examples"].values())
         print(f"\n{reader}: {len(data['examples'])} operations, {sent} requests")

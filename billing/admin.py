@@ -233,3 +233,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 class PortalConfigurationAdmin(ReadOnlyAdmin):
     list_display = ("stripe_id", "synced_at")
     fields = ("stripe_id", "products", "synced_at")
+
+
+# Offers, credit packs and purchases have their own modules; importing them registers them.
+from billing import credit_admin, offers_admin  # noqa: E402, F401

@@ -18,11 +18,13 @@ from accounts.models import User
 from billing import stripe_gateway
 from billing.errors import BillingError, BillingErrorCode
 from billing.models import LIVE_STATUSES, Customer, PlanPrices, Subscription, SyncStatus
+from billing.offers import offer_for_checkout, offer_refusal_after_stripe
 from billing.plans import portal_configuration_id
 from billing.services import checkout_session_apply, customer_ensure
 from core.site import site_url
-from membership.models import Plan, TrialStatus
+from membership.models import Entitlement, EntitlementSource, Plan, TrialStatus
 from membership.selectors import trial_summary_get
+from membership.store_selectors import store_membership_get
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +76,12 @@ def checkout_trial_ends(
 ) -> dict[int, datetime | None]:
     """Return, for each plan's id, when the card trial a Checkout opened now would end (as
     ``checkout_trial_end`` decides), or None when the reader would pay at once. An anonymous
-    reader is answered as one who never had a trial."""
+    reader is answered as one who never had a trial; a reader on a gift membership keeps
+    the rest of it as the trial."""
     moment = now or timezone.now()
+    gift_end = _gift_end(user=user, now=moment)
+    if gift_end is not None:  # a gift member keeps the gift's days as a free trial
+        return {plan.pk: gift_end for plan in plans}
     if user is None or user.trial_used_at is None:
         return {
             plan.pk: moment + timedelta(days=plan.trial_days) if plan.trial_days else None
@@ -88,27 +94,86 @@ def checkout_trial_ends(
     return {plan.pk: due for plan in plans}
 
 
+def _gift_end(*, user: User | None, now: datetime) -> datetime | None:
+    """When the reader's gift membership ends, if it runs long enough to be a Checkout
+    trial (48 hours and more)."""
+    if user is None:
+        return None
+    ends = (
+        Entitlement.objects.filter(
+            user=user, source=EntitlementSource.GIFT, revoked_at__isnull=True, ends_at__gt=now
+        )
+        .order_by("-ends_at")
+        .values_list("ends_at", flat=True)
+        .first()
+    )
+    return ends if ends is not None and ends - now >= TRIAL_END_MINIMUM else None
+
+
 def _page_url(name: str, query: dict[str, str]) -> str:
     url = site_url(reverse(name))
     return f"{url}?{urlencode(query)}" if query else url
 
 
+def _seats(plan: Plan, quantity: int | None) -> tuple[int, tuple[int, int] | None]:
+    """The seats to open Checkout with, and the bounds the reader may change them within
+    there (None: one reader, not adjustable); refuses ``invalid_quantity`` (400)."""
+    if not plan.by_seat:
+        if quantity not in (None, 1):
+            raise BillingError(
+                code=BillingErrorCode.INVALID_QUANTITY,
+                message=f"{plan.name} is for one reader: it is not sold by seat.",
+                status=400,
+            )
+        return 1, None
+    bounds = (plan.min_seats, plan.max_seats)
+    chosen = plan.min_seats if quantity is None else quantity
+    if not bounds[0] <= chosen <= bounds[1]:
+        raise BillingError(
+            code=BillingErrorCode.INVALID_QUANTITY,
+            message=f"{plan.name} is sold with {bounds[0]} to {bounds[1]} seats.",
+            status=400,
+        )
+    return chosen, bounds
+
+
 def checkout_start(
-    *, user: User, plan_slug: str, interval: str, next_url: str = ""
+    *,
+    user: User,
+    plan_slug: str,
+    interval: str,
+    next_url: str = "",
+    offer_code: str = "",
+    quantity: int | None = None,
 ) -> CheckoutStart:
     """Open a Checkout session for the reader on the plan, paid every ``interval``, with
-    the trial the reader is due; the reader's older open sessions are expired first.
+    the trial the reader is due; the reader's older open sessions are expired first. A plan
+    sold by seat opens with ``quantity`` seats (its fewest by default), which the reader may
+    change in Checkout within the plan's bounds.
 
-    Refuses ``already_subscribed`` (409), ``unknown_plan`` (404) and ``plan_not_synced``
-    (503). Stripe sends the reader back to this site's ``SITE_URL``: the success page gets
-    ``session_id`` and ``next``, the cancel page ``next``.
+    Refuses ``already_subscribed`` (409), ``unknown_plan`` (404), ``invalid_quantity`` (400)
+    and ``plan_not_synced`` (503). With ``offer_code`` the offer's discount is applied, or
+    refused as ``billing.offers`` says (``offer_expired``, ``offer_exhausted``,
+    ``offer_not_applicable``, ``offer_not_found``); without one, the reader may type a
+    promotion code in Checkout. Stripe sends the reader back to this site's ``SITE_URL``:
+    the success page gets ``session_id`` and ``next``, the cancel page ``next``.
     """
     plan, price_id = _plan_prices(plan_slug=plan_slug, interval=interval)
+    seats, bounds = _seats(plan, quantity)
     live = Subscription.objects.filter(user=user, status__in=LIVE_STATUSES).exists()
     if live:
         raise BillingError(
             code=BillingErrorCode.ALREADY_SUBSCRIBED,
             message="You already have a subscription. Manage it from your account.",
+            status=409,
+        )
+    offer = offer_for_checkout(code=offer_code, plan=plan, user=user) if offer_code else None
+    store = store_membership_get(user=user)
+    if store is not None:
+        raise BillingError(
+            code=BillingErrorCode.ALREADY_SUBSCRIBED,
+            message=f"You already subscribe through {store.store_name} ({store.store}). "
+            f"Manage your subscription there: {store.manage_url}",
             status=409,
         )
     customer = customer_ensure(user=user)
@@ -117,15 +182,23 @@ def checkout_start(
     success_url = _page_url("web:checkout-success", back)
     success_url += ("&" if back else "?") + "session_id={CHECKOUT_SESSION_ID}"
     trial_end = checkout_trial_end(user=user, plan=plan, now=timezone.now())
-    session = stripe_gateway.checkout_session_create(
-        user_id=user.pk,
-        customer_id=customer.stripe_id,
-        price_id=price_id,
-        success_url=success_url,
-        cancel_url=_page_url("web:checkout-cancel", back),
-        trial_end=int(trial_end.timestamp()) if trial_end else None,
-        attempt=uuid4().hex,
-    )
+    try:
+        session = stripe_gateway.checkout_session_create(
+            user_id=user.pk,
+            customer_id=customer.stripe_id,
+            price_id=price_id,
+            success_url=success_url,
+            cancel_url=_page_url("web:checkout-cancel", back),
+            trial_end=int(trial_end.timestamp()) if trial_end else None,
+            attempt=uuid4().hex,
+            promotion_code_id=offer.promotion_code_id if offer else "",
+            quantity=seats,
+            quantity_bounds=bounds,
+        )
+    except BillingError as exc:
+        if offer is None or exc.code != BillingErrorCode.STRIPE_REFUSED:
+            raise
+        raise offer_refusal_after_stripe(offer, plan=plan, user=user) from exc
     logger.info(
         "User %s opened Checkout session %s for plan %s (%s), trial until %s; %s older expired",
         user.pk,

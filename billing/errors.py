@@ -18,6 +18,9 @@ class BillingErrorCode:
     CHECKOUT_INCOMPLETE = "checkout_incomplete"
     NO_SUBSCRIPTION = "no_subscription"
     SAME_PLAN = "already_on_plan"
+    INVALID_QUANTITY = "invalid_quantity"
+    UNKNOWN_PACK = "unknown_pack"
+    PACK_NOT_SYNCED = "pack_not_synced"
 
 
 class BillingError(ApplicationError):

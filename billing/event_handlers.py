@@ -8,7 +8,7 @@ event was stored has already applied it.
 import logging
 from collections.abc import Callable
 
-from billing import emails, services
+from billing import emails, one_time, services
 from billing.models import Subscription, WebhookEvent
 from billing.stripe_gateway import StripeEvent
 
@@ -27,16 +27,37 @@ def _sync(subscription_id: str, row: WebhookEvent) -> Subscription:
 
 def checkout_completed(row: WebhookEvent) -> None:
     session = _event(row).checkout_session()
+    if session.mode == "payment":
+        one_time.one_time_payment_sync(session_id=session.id)
+        return
     if session.mode != "subscription" or not session.subscription_id:
         return
     services.checkout_session_apply(session=session)
 
 
+def _refresh(subscription_id: str, row: WebhookEvent) -> None:
+    services.subscription_event_refresh(subscription_id=subscription_id, event_row_id=row.pk)
+
+
+def checkout_payment_settled(row: WebhookEvent) -> None:
+    """A bank debit of a payment-mode session settled (or failed): apply it as Stripe has it."""
+    session = _event(row).checkout_session()
+    if session.mode == "payment":
+        failed = row.type == "checkout.session.async_payment_failed"
+        one_time.one_time_payment_sync(session_id=session.id, debit_failed=failed)
+
+
+def charge_refunded(row: WebhookEvent) -> None:
+    one_time.one_time_payment_refund(charge=_event(row).charge())
+
+
 def subscription_changed(row: WebhookEvent) -> None:
     event = _event(row)
-    subscription = _sync(event.object_id, row)
-    if event.card_replaced:  # the reader replaced the card
-        services.subscription_payment_retry(subscription=subscription)
+    if not event.card_replaced:
+        _refresh(event.object_id, row)
+        return
+    subscription = _sync(event.object_id, row)  # the reader replaced the card
+    services.subscription_payment_retry(subscription=subscription)
 
 
 def subscription_deleted(row: WebhookEvent) -> None:
@@ -52,7 +73,7 @@ def trial_will_end(row: WebhookEvent) -> None:
 def invoice_paid(row: WebhookEvent) -> None:
     invoice = _event(row).invoice()
     if invoice.subscription_id:
-        _sync(invoice.subscription_id, row)
+        _refresh(invoice.subscription_id, row)
 
 
 def invoice_payment_failed(row: WebhookEvent) -> None:

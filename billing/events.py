@@ -7,7 +7,7 @@ task only nudges it, and ``webhook_events_redrive`` re-queues rows left behind.
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -28,6 +28,9 @@ FINISHED = (WebhookEventStatus.SUCCEEDED, WebhookEventStatus.IGNORED)
 # What each Stripe event type does; other types are stored and ignored.
 EVENT_HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": event_handlers.checkout_completed,
+    "checkout.session.async_payment_succeeded": event_handlers.checkout_payment_settled,
+    "checkout.session.async_payment_failed": event_handlers.checkout_payment_settled,
+    "charge.refunded": event_handlers.charge_refunded,
     "customer.subscription.created": event_handlers.subscription_changed,
     "customer.subscription.updated": event_handlers.subscription_changed,
     "customer.subscription.paused": event_handlers.subscription_changed,
@@ -103,25 +106,29 @@ def webhook_event_claim(*, event_id: int) -> WebhookEvent | None:
     return event
 
 
-def _held_by(event: WebhookEvent) -> QuerySet[WebhookEvent]:
-    """The event's row while this claim still holds it (a later claim bumped ``attempts``)."""
-    return WebhookEvent.objects.filter(
-        pk=event.pk, status=WebhookEventStatus.PROCESSING, attempts=event.attempts
-    )
+def _held_by(*held: WebhookEvent) -> QuerySet[WebhookEvent]:
+    """The events' rows while this claim still holds them (a later claim bumped ``attempts``)."""
+    claims = Q()
+    for event in held:
+        claims |= Q(pk=event.pk, attempts=event.attempts)
+    return WebhookEvent.objects.filter(claims, status=WebhookEventStatus.PROCESSING)
 
 
 @contextmanager
-def webhook_event_lease_kept(*, event: WebhookEvent) -> Iterator[None]:
-    """Renew the event's lease every third of ``BILLING_EVENT_LEASE_SECONDS`` while the block
-    runs (a heartbeat thread), so no other worker takes over an event that is being applied.
-    Most events are applied before the first renewal, and then cost nothing."""
+def webhook_event_lease_kept(
+    *, event: WebhookEvent, more: Sequence[WebhookEvent] = ()
+) -> Iterator[None]:
+    """Renew the lease of the event (and of the ``more`` claimed with it and waiting their
+    turn) every third of ``BILLING_EVENT_LEASE_SECONDS`` while the block runs (a heartbeat
+    thread), so no other worker takes over an event this one holds. Most blocks end before
+    the first renewal, and then cost nothing."""
     done = threading.Event()
     period = settings.BILLING_EVENT_LEASE_SECONDS / 3
 
     def beat() -> None:
         try:
             while not done.wait(period):
-                if not _held_by(event).update(lease_until=timezone.now() + _lease()):
+                if not _held_by(event, *more).update(lease_until=timezone.now() + _lease()):
                     logger.warning("Stripe event %s: lease lost to another worker", event.stripe_id)
                     return
         except Exception:
@@ -172,12 +179,22 @@ def webhook_event_process(*, event_id: int) -> str:
     event = webhook_event_claim(event_id=event_id)
     if event is None:
         return "held" if webhook_event_lease_left(event_id=event_id) else "skipped"
+    return webhook_event_apply_claimed(event=event)
+
+
+def webhook_event_apply_claimed(
+    *, event: WebhookEvent, waiting: Sequence[WebhookEvent] = ()
+) -> str:
+    """Apply an event this worker has claimed and record how it ended; return that status.
+    The leases of ``waiting`` (claimed with it, applied next) are kept meanwhile.
+
+    A handler's exception marks the event failed and propagates."""
     handler = EVENT_HANDLERS.get(event.type)
     if handler is None:
         webhook_event_finish(event=event, status=WebhookEventStatus.IGNORED)
         return WebhookEventStatus.IGNORED
     try:
-        with webhook_event_lease_kept(event=event):
+        with webhook_event_lease_kept(event=event, more=waiting):
             handler(event)
     except Exception as exc:
         webhook_event_finish(

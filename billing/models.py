@@ -215,3 +215,152 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.stripe_id} ({self.status})"
+
+
+class OneTimePaymentStatus(models.TextChoices):
+    OPEN = "open", "Checkout open"
+    PROCESSING = "processing", "Paid by bank debit, not settled yet"
+    PAID = "paid", "Paid and fulfilled"
+    FAILED = "failed", "Bank debit failed"
+    REFUNDED = "refunded", "Refunded"
+
+
+class OneTimePayment(models.Model):
+    """One purchase paid once through Checkout in payment mode (a gift, a credit pack ...).
+
+    ``kind`` says what it buys; the app selling that kind fulfils it once, when Stripe says
+    the money is in, and undoes it on a refund (``billing.one_time``)."""
+
+    checkout_session_id = models.CharField(max_length=255, unique=True)
+    kind = models.CharField(max_length=32, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="one_time_payments",
+    )
+    status = models.CharField(
+        max_length=16, choices=OneTimePaymentStatus.choices, default=OneTimePaymentStatus.OPEN
+    )
+    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    amount = models.PositiveIntegerField(null=True, blank=True, help_text="In cents, as paid.")
+    currency = models.CharField(max_length=3, blank=True)
+    metadata = models.JSONField(default=dict, blank=True, help_text="As sent to Stripe.")
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    amount_refunded = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.checkout_session_id} ({self.status})"
+
+
+class OfferDuration(models.TextChoices):
+    ONCE = "once", "The first payment only"
+    REPEATING = "repeating", "A number of months"
+    FOREVER = "forever", "Every payment, for as long as the subscription lasts"
+
+
+class Offer(models.Model):
+    """A discount readers get with a public code, at ``/offers/<code>/`` or typed in
+    Checkout. Pushed to Stripe as a coupon plus a promotion code when saved."""
+
+    name = models.CharField(max_length=120, help_text="Shown to readers, e.g. 'Spring sale'.")
+    code = models.CharField(
+        max_length=40,
+        unique=True,
+        help_text="The public code (letters, digits and dashes; readers may type it in any case).",
+    )
+    percent_off = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Percent off each discounted payment (fill this or the amount off).",
+    )
+    amount_off = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Amount off each discounted payment, in cents."
+    )
+    currency = models.CharField(
+        max_length=3, blank=True, help_text="The amount's currency (the plans' currency)."
+    )
+    duration = models.CharField(
+        max_length=16, choices=OfferDuration.choices, default=OfferDuration.ONCE
+    )
+    duration_in_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="For a number of months: how many."
+    )
+    plans = models.ManyToManyField(
+        Plan, blank=True, related_name="offers", help_text="None chosen: every plan."
+    )
+    max_redemptions = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How many readers in total may use it (empty: no cap)."
+    )
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="The last moment it can be used (empty: no end)."
+    )
+    first_time_only = models.BooleanField(
+        default=False, help_text="Only for readers who have never paid Masthead before."
+    )
+    is_active = models.BooleanField("on offer", default=True)
+    coupon_id = models.CharField(max_length=255, blank=True)
+    promotion_code_id = models.CharField(max_length=255, blank=True)
+    pushed_terms = models.JSONField(
+        default=dict, blank=True, help_text="The terms the Stripe coupon was made with."
+    )
+    times_redeemed = models.PositiveIntegerField(
+        default=0, help_text="Redemptions so far, as Stripe last counted them."
+    )
+    status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.PENDING)
+    last_error = models.TextField(blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+class CreditPack(models.Model):
+    """A pack of pay-per-article credits sold once at a fixed price (a one-time Stripe
+    price). Saving it in the admin pushes it to Stripe once the change is committed."""
+
+    name = models.CharField(max_length=120, help_text="As readers see it, e.g. “5 articles”.")
+    slug = models.SlugField(max_length=80, unique=True)
+    credits = models.PositiveSmallIntegerField(help_text="Articles it unlocks.")
+    amount = models.PositiveIntegerField(help_text="Price in minor units (pence, cents).")
+    currency = models.CharField(max_length=3, default="gbp")
+    is_active = models.BooleanField("on sale", default=True)
+    display_order = models.PositiveSmallIntegerField(default=0)
+    product_id = models.CharField(max_length=255, blank=True, editable=False)
+    price_id = models.CharField(
+        max_length=255, blank=True, editable=False, help_text="The one-time price on sale."
+    )
+    price_amount = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    price_currency = models.CharField(max_length=3, blank=True, editable=False)
+    status = models.CharField(
+        max_length=16, choices=SyncStatus.choices, default=SyncStatus.PENDING, editable=False
+    )
+    last_error = models.TextField(blank=True, editable=False)
+    synced_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ("display_order", "amount")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def on_sale(self) -> bool:
+        """Whether readers can buy it now: on sale, and its price at Stripe matches."""
+        return (
+            self.is_active
+            and self.status == SyncStatus.SYNCED
+            and bool(self.price_id)
+            and self.price_amount == self.amount
+            and self.price_currency == self.currency.lower()
+        )

@@ -16,6 +16,7 @@ from billing.emails import ACCOUNT_PATH
 from billing.errors import BillingError
 from billing.models import PlanPrices, PortalConfiguration, SyncStatus
 from billing.stripe_gateway import StripePortalConfiguration, StripePrice, StripeProduct
+from billing.stripe_gateway.resources import PortalProduct
 from membership.models import Plan
 
 logger = logging.getLogger(__name__)
@@ -150,25 +151,29 @@ def plan_push(*, plan_id: int) -> PlanPrices:
     return record
 
 
-def _portal_products() -> list[tuple[str, list[str]]]:
-    """The synced plans on sale for the portal's plan switches: (product, its prices)."""
+def _portal_products() -> list[PortalProduct]:
+    """The synced plans on sale for the portal's plan switches: (product, its prices, the
+    seats a reader may choose for a plan sold by seat)."""
     rows = (
         PlanPrices.objects.filter(plan__is_active=True, status=SyncStatus.SYNCED)
         .exclude(product_id="")
+        .select_related("plan")
         .order_by("plan__display_order", "plan__monthly_amount", "plan_id")
     )
     products = []
     for row in rows:
         prices = [price for price in (row.monthly_price_id, row.yearly_price_id) if price]
+        plan = row.plan
+        seats = (plan.min_seats, plan.max_seats) if plan.by_seat else None
         if prices:
-            products.append((row.product_id, prices))
+            products.append((row.product_id, prices, seats))
     return products
 
 
 def _portal_matches(
-    configuration: StripePortalConfiguration, products: list[tuple[str, list[str]]]
+    configuration: StripePortalConfiguration, products: list[PortalProduct]
 ) -> bool:
-    wanted = {(product, frozenset(prices)) for product, prices in products}
+    wanted = {(product, frozenset(prices), seats) for product, prices, seats in products}
     return (
         configuration.switch_products == wanted
         and configuration.switch_enabled == bool(products)

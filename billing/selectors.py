@@ -32,6 +32,16 @@ class PaymentProblem:
 
 
 @dataclass(frozen=True)
+class DiscountSummary:
+    """A discount on the subscription: in words, and when it stops applying."""
+
+    name: str
+    description: str
+    duration: str  # once, repeating, forever
+    ends_at: datetime | None  # None: forever, or (once) after the next payment
+
+
+@dataclass(frozen=True)
 class SubscriptionSummary:
     """A reader's subscription: plan, billing period, state and the dates that matter."""
 
@@ -42,6 +52,7 @@ class SubscriptionSummary:
     renews_at: datetime | None
     ends_at: datetime | None
     payment_problem: PaymentProblem | None
+    discount: DiscountSummary | None = None
 
 
 def subscription_current_get(*, user: User) -> Subscription | None:
@@ -86,7 +97,26 @@ def subscription_summary(*, subscription: Subscription) -> SubscriptionSummary:
         renews_at=subscription.current_period_end if renews else None,
         ends_at=_ends_at(subscription),
         payment_problem=_payment_problem(subscription),
+        discount=_discount(subscription),
     )
+
+
+def _discount(subscription: Subscription) -> DiscountSummary | None:
+    found = subscription.stripe.discounts
+    if not found:
+        return None
+    d = found[0]
+    if d.percent_off is not None:
+        what = f"{d.percent_off:g}% off"
+    else:
+        what = f"{(d.amount_off or 0) / 100:.2f} {d.currency.upper()} off"
+    if d.duration == "forever":
+        words = f"{what} every payment"
+    elif d.duration == "repeating":
+        words = f"{what} each payment until {d.end:%d %B %Y}" if d.end else f"{what} each payment"
+    else:
+        words = f"{what} the next payment"
+    return DiscountSummary(name=d.name, description=words, duration=d.duration, ends_at=d.end)
 
 
 def subscription_summary_get(*, user: User) -> SubscriptionSummary | None:

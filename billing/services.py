@@ -26,6 +26,7 @@ from billing.models import (
 )
 from billing.stripe_gateway import StripeCheckoutSession, StripeSubscription
 from core.errors import ApplicationError
+from groups.services import group_follow
 from membership.models import EntitlementSource, Plan, TrialKind
 from membership.services import (
     entitlement_sync,
@@ -126,6 +127,13 @@ def _access_apply(subscription: Subscription, stripe: StripeSubscription) -> Non
         reference=subscription.stripe_id,
         ends_at=subscription_access_until(subscription),
         titles=titles,
+    )
+    group_follow(
+        owner=user,
+        reference=subscription.stripe_id,
+        plan=plan,
+        seats=stripe.quantity,
+        owner_entitlement=subscription.entitlement,
     )
     troubled = subscription.status in PAST_DUE_STATUSES
     reader_payment_issue_set(user=user, since=subscription.payment_failed_at if troubled else None)
@@ -288,6 +296,13 @@ def subscription_sync(*, subscription_id: str, event_row_id: int | None = None) 
     return fetched or Subscription.objects.select_related("user").get(stripe_id=subscription_id)
 
 
+def subscription_event_refresh(*, subscription_id: str, event_row_id: int) -> None:
+    """Bring the stored subscription in line with Stripe's newest state unless it already
+    shows webhook event row ``event_row_id``, as ``subscription_sync`` does, for a handler
+    that needs nothing back: an event already shown costs one short statement."""
+    _event_refresh(subscription_id, event_row_id)
+
+
 def customer_forget(*, stripe_id: str) -> None:
     """Unlink a customer deleted at Stripe; the reader gets a new one when next needed."""
     Customer.objects.filter(stripe_id=stripe_id).delete()
@@ -320,8 +335,7 @@ def _duplicate_cancel(subscription: Subscription) -> bool:
     stripe = subscription.stripe
     mine = (stripe.created, subscription.pk)
     if not any(
-        (other.stripe.created, other.pk) < mine
-        for other in others.exclude(pk=subscription.pk)
+        (other.stripe.created, other.pk) < mine for other in others.exclude(pk=subscription.pk)
     ):
         return False
     logger.warning(

@@ -1,5 +1,5 @@
-"""Stripe's door into Masthead: verify the signature, store the event once, nudge a worker,
-answer 200. Nothing is applied in the request."""
+"""Stripe's door into Masthead: verify the signature, store the event once, nudge a worker
+(one per burst), answer 200. Nothing is applied in the request."""
 
 import logging
 
@@ -8,7 +8,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from billing import stripe_gateway
+from billing import nudges, stripe_gateway
 from billing.errors import BillingError
 from billing.events import webhook_event_store
 from billing.tasks import webhook_event_apply
@@ -18,10 +18,14 @@ logger = logging.getLogger(__name__)
 
 
 def _nudge(event_id: int) -> None:
-    """Queue the event for a worker; if the broker is down, the re-drive task will."""
+    """Wake a worker for the event unless a nudge is pending already (its worker drains
+    this event too); if the broker is down, the re-drive task queues the row."""
+    if not nudges.nudge_claim():
+        return
     try:
         webhook_event_apply.delay(event_id)
     except Exception:  # any broker failure: the row is stored, beat re-drives it
+        nudges.nudge_taken()
         logger.exception("Could not queue stored event row %s; it waits for the re-drive", event_id)
 
 

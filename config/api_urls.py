@@ -7,5 +7,9 @@ urlpatterns = [
     # (membership does not import billing, so it serves no /me/ of its own).
     path("", include("billing.urls")),
     path("", include("membership.urls")),
+    path("", include("gifts.urls")),
+    path("", include("groups.urls")),
+    path("", include("publishers.urls")),
+    path("", include("appstores.urls")),
     path("", include("privacy.api_urls")),
 ]

@@ -66,6 +66,11 @@ INSTALLED_APPS = [
     "membership",
     "billing",
     "web",
+    "gifts",
+    # Family and group plans sold by seat.
+    "groups",
+    "publishers",
+    "appstores",
     "privacy",
 ]
 
@@ -78,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "membership.devices.DeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -223,6 +229,24 @@ TRIAL_DAYS = env_int("TRIAL_DAYS", 14)
 TRIAL_REMINDER_DAYS = env_int("TRIAL_REMINDER_DAYS", 3)
 MEMBERSHIP_BATCH_SIZE = env_int("MEMBERSHIP_BATCH_SIZE", 500)
 
+# The meter: premium articles free each calendar month (its first day in METER_TIMEZONE),
+# for a reader not signed in and for a signed-in reader without a trial or plan; 0 turns
+# a meter off. These are the defaults until an admin saves the meter policy. Anonymous
+# readers are known by a device id: a signed cookie kept DEVICE_COOKIE_AGE seconds.
+METER_ANONYMOUS = env_int("METER_ANONYMOUS", 2)
+METER_REGISTERED = env_int("METER_REGISTERED", 5)
+METER_TIMEZONE = env_str("METER_TIMEZONE", "UTC")
+DEVICE_COOKIE_AGE = env_int("DEVICE_COOKIE_AGE", 400 * 24 * 3600)
+
+# Gift links: a reader with paid access shares an article with readers who have none.
+GIFT_LINKS_PER_MONTH = env_int("GIFT_LINKS_PER_MONTH", 10)  # per giver, calendar month (UTC)
+GIFT_LINK_DAYS = env_int("GIFT_LINK_DAYS", 14)
+GIFT_LINK_MAX_OPENS = env_int("GIFT_LINK_MAX_OPENS", 10)  # distinct devices or readers
+# The tokens are derived from this key and a random salt per link (only their hashes are
+# stored). Changing it leaves links already given working, but their givers are shown a new
+# link (costing a gift) when they share the same article again.
+GIFT_LINK_KEY = env_str("GIFT_LINK_KEY", SECRET_KEY)
+
 # Billing through Stripe. STRIPE_API_BASE points the SDK at the offline sandbox
 # (`python -m stripe_sandbox`) for local runs and tests; leave it empty for real Stripe.
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "sk_test_masthead_local" if DEBUG else "")
@@ -240,12 +264,69 @@ BILLING_EVENT_REDRIVE_AFTER = env_int("BILLING_EVENT_REDRIVE_AFTER", 60)
 # A worker applying an event holds it this long and renews the lease while it applies; a
 # lease that runs out (the worker died) lets the re-drive hand the event to another worker.
 BILLING_EVENT_LEASE_SECONDS = env_int("BILLING_EVENT_LEASE_SECONDS", 60)
+# Webhook pipeline speed: one broker message per burst (billing/nudges.py). The door queues
+# a nudge only when none has been pending for up to BILLING_EVENT_NUDGE_SECONDS; the worker
+# it wakes drains the stored events, BILLING_EVENT_DRAIN_BATCH claimed at a time, for up to
+# BILLING_EVENT_DRAIN_SECONDS before it hands on to a fresh nudge.
+BILLING_EVENT_NUDGE_SECONDS = env_int("BILLING_EVENT_NUDGE_SECONDS", 2)
+BILLING_EVENT_DRAIN_BATCH = env_int("BILLING_EVENT_DRAIN_BATCH", 10)
+BILLING_EVENT_DRAIN_SECONDS = env_int("BILLING_EVENT_DRAIN_SECONDS", 30)
 if not DEBUG and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
     raise ImproperlyConfigured(
         "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are not set. Masthead refuses to start "
         "in production without its Stripe keys."
     )
 
+# Publishers: the read ledger and monthly payout statements.
+# A read qualifies at this many engaged seconds, or at this much of the article (0 to 1).
+READ_QUALIFY_SECONDS = env_int("READ_QUALIFY_SECONDS", 30)
+READ_QUALIFY_PROGRESS = 0.5
+# One report counts at most this many seconds; one reader's day on one article at most this.
+READ_REPORT_MAX_SECONDS = env_int("READ_REPORT_MAX_SECONDS", 120)
+READ_DAY_MAX_SECONDS = env_int("READ_DAY_MAX_SECONDS", 3 * 3600)
+# The publishers' pool: this share of each month's net revenue, per currency.
+PUBLISHER_SHARE = env_str("PUBLISHER_SHARE", "0.5")
+# App-store subscriptions (Apple App Store, Google Play). Locally and in tests the stores'
+# servers are the offline stand-in (`python -m appstore_sandbox`, port 12112): its root
+# certificate is the one trusted, its address the API base. In production: Apple's root
+# certificates (AppleRootCA-G3.cer), APPLE_ENVIRONMENT=Production with APPLE_APP_APPLE_ID,
+# an App Store Connect API key, and Google's certificates and Play Developer API.
+APPSTORE_SANDBOX_URL = env_str("APPSTORE_SANDBOX_URL", "http://127.0.0.1:12112" if DEBUG else "")
+APPLE_BUNDLE_ID = env_str("APPLE_BUNDLE_ID", "com.masthead.reader")
+APPLE_APP_APPLE_ID = env_int("APPLE_APP_APPLE_ID", 1234567890)
+# The environment is Masthead's, never the client's: the other one's data is refused.
+APPLE_ENVIRONMENT = env_str("APPLE_ENVIRONMENT", "Sandbox" if DEBUG else "Production")
+if APPLE_ENVIRONMENT not in ("Sandbox", "Production"):
+    raise ImproperlyConfigured("APPLE_ENVIRONMENT must be Sandbox or Production.")
+APPLE_ROOT_CERTIFICATES = env_list(
+    "APPLE_ROOT_CERTIFICATES",
+    [str(BASE_DIR / "var" / "appstore_sandbox" / "apple_root.der")] if DEBUG else [],
+)
+# OCSP revocation checks of Apple's chain (online); off for the offline stand-in.
+APPLE_ONLINE_CHECKS = env_bool("APPLE_ONLINE_CHECKS", not DEBUG)
+APPLE_API_BASE = env_str("APPLE_API_BASE", APPSTORE_SANDBOX_URL)
+APPLE_API_KEY_ID = env_str("APPLE_API_KEY_ID", "SANDBOXKEY")
+APPLE_API_ISSUER_ID = env_str("APPLE_API_ISSUER_ID", "00000000-0000-0000-0000-000000000000")
+APPLE_API_PRIVATE_KEY = env_str("APPLE_API_PRIVATE_KEY", "")
+GOOGLE_PLAY_PACKAGE = env_str("GOOGLE_PLAY_PACKAGE", "com.masthead.reader")
+GOOGLE_PLAY_API_BASE = env_str(
+    "GOOGLE_PLAY_API_BASE", APPSTORE_SANDBOX_URL or "https://androidpublisher.googleapis.com"
+)
+GOOGLE_SERVICE_ACCOUNT_FILE = env_str("GOOGLE_SERVICE_ACCOUNT_FILE", "")
+# The push subscription's audience is the push URL; its tokens are checked against these certs.
+GOOGLE_PUSH_AUDIENCE = env_str("GOOGLE_PUSH_AUDIENCE", SITE_URL + "/appstores/google/rtdn/")
+GOOGLE_PUSH_CERTS_URL = env_str(
+    "GOOGLE_PUSH_CERTS_URL",
+    APPSTORE_SANDBOX_URL + "/_sandbox/google/certs"
+    if APPSTORE_SANDBOX_URL
+    else "https://www.googleapis.com/oauth2/v1/certs",
+)
+GOOGLE_PUSH_SERVICE_ACCOUNT = env_str(
+    "GOOGLE_PUSH_SERVICE_ACCOUNT", "play-rtdn@masthead-sandbox.iam.gserviceaccount.com"
+)
+APPSTORES_TIMEOUT_SECONDS = float(env_int("APPSTORES_TIMEOUT_SECONDS", 10))
+APPSTORES_REDRIVE_AFTER_SECONDS = env_int("APPSTORES_REDRIVE_AFTER_SECONDS", 60)
+APPSTORES_NOTIFICATION_LEASE_SECONDS = env_int("APPSTORES_NOTIFICATION_LEASE_SECONDS", 120)
 # Privacy: readers' data exports and erasure (privacy/).
 # Export zips live here, outside static and media, served only to their reader.
 PRIVACY_EXPORT_DIR = Path(env_str("PRIVACY_EXPORT_DIR", str(VAR_DIR / "exports")))
@@ -281,6 +362,8 @@ REST_FRAMEWORK = {
         "anon": env_str("API_THROTTLE_ANON", "120/min"),
         "user": env_str("API_THROTTLE_USER", "600/min"),
         "trial_start": "10/hour",
+        "device_create": env_str("API_THROTTLE_DEVICE_CREATE", "30/hour"),
+        "read_report": env_str("API_THROTTLE_READ_REPORT", "240/min"),
         "account_delete": "10/hour",
     },
 }
@@ -360,11 +443,29 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Gated read speed: sessions are written to the database and read from the cache, falling
+# back to the database on a miss or an outage (accounts/sessions.py); a cached copy lives at
+# most SESSION_CACHE_SECONDS.
+SESSION_ENGINE = "accounts.sessions"
+SESSION_CACHE_SECONDS = env_int("SESSION_CACHE_SECONDS", 300)
+
+# Every line goes through the console handler, which redacts gift links' tokens (core.logs);
+# so does the development server's request log. Gunicorn's logs: Procfile's --logger-class.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "filters": {"redact_secrets": {"()": "core.logs.RedactSecretsFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "line",
+            "filters": ["redact_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -6,8 +6,10 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from appstores.webhooks import apple_notification, google_rtdn
 from billing.webhooks import stripe_webhook
 from core.api import api_not_found
+from publishers.dashboard import dashboard
 
 admin.site.site_header = "Masthead admin"
 admin.site.site_title = "Masthead admin"
@@ -20,6 +22,7 @@ admin.site.index_title = "Members, titles and billing"
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
+    path("admin/dashboard/", admin.site.admin_view(dashboard), name="admin-dashboard"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     # Readers have no phone numbers: allauth's phone endpoints would fail on the adapter's
@@ -32,6 +35,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("config.api_urls")),
     path("billing/stripe/webhook/", stripe_webhook, name="stripe-webhook"),
+    path("appstores/apple/notifications/", apple_notification, name="apple-notifications"),
+    path("appstores/google/rtdn/", google_rtdn, name="google-rtdn"),
     # Last: any other path under /api/ is a JSON 404, with DEBUG on as well as off.
     re_path(r"^api/", csrf_exempt(api_not_found)),
     # The reader's data: export download, account deletion (before the reader's pages).

@@ -19,7 +19,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import ApplicationError
 
-READER_VARY = ("Cookie", "X-Session-Token")
+READER_VARY = ("Cookie", "X-Session-Token", "X-Device-Token")
 
 CODES_BY_EXCEPTION: list[tuple[type[exceptions.APIException], str]] = [
     (exceptions.ParseError, "malformed_request"),
@@ -118,9 +118,11 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
 ERROR_TEXTS = {
     400: "The request is malformed or some fields are invalid.",
     401: "Sign in first (session cookie or X-Session-Token).",
+    402: "Payment required: the reader has no credits left.",
     403: "Refused, e.g. a cookie request without its CSRF token.",
     404: "There is nothing at this address.",
     409: "Refused because of the reader's state.",
+    410: "It existed but is over (expired).",
     429: "Too many requests; try again later.",
     503: "A service it needs (such as Stripe) is unavailable just now; try again shortly.",
 }

@@ -20,6 +20,12 @@ class AccessReason(models.TextChoices):
     SUBSCRIPTION = "subscription", "Subscription"
     COMP = "comp", "Complimentary access"
     GIFT = "gift", "Gift"
+    GIFT_LINK = "gift_link", "Gift link"
+    METERED = "metered", "Free article this month"
+    GROUP = "group", "Group or family membership"
+    CREDIT = "credit", "Credit"
+    APPLE = "apple", "App Store subscription"
+    GOOGLE = "google", "Google Play subscription"
     SIGN_UP = "sign_up", "Sign up to read"
     START_TRIAL = "start_trial", "Start the free trial"
     VERIFY_EMAIL = "verify_email", "Verify your email address to start the free trial"
@@ -31,8 +37,12 @@ class AccessReason(models.TextChoices):
 # When several live entitlements cover an article, the reason names the strongest.
 SOURCE_PRIORITY = (
     EntitlementSource.SUBSCRIPTION,
+    EntitlementSource.APPLE,
+    EntitlementSource.GOOGLE,
     EntitlementSource.COMP,
     EntitlementSource.GIFT,
+    EntitlementSource.GROUP,
+    EntitlementSource.CREDIT,
     EntitlementSource.TRIAL,
 )
 
@@ -95,18 +105,19 @@ def _facts_sql(nulls: int, primary: str) -> str:
 
 @functools.cache
 def _live_sources_sql(*, facts: bool, primary: str) -> str:
-    """Return the SQL of the reader's live entitlements as (source, covers the title): the
-    question ``live(at)`` and ``covering(title_id)`` ask in the ORM; with ``facts``, then the
-    trial facts (``_facts_sql``).
+    """Return the SQL of the reader's live entitlements as (source, covers the article): the
+    question ``live(at)`` and ``covering(title_id)`` ask in the ORM (an entitlement to one
+    article covers that article only); with ``facts``, then the trial facts (``_facts_sql``).
 
-    Parameters: the title's id, the reader's id, ``at`` twice, then the facts'. Table names
-    come from the models' metadata, never from input.
+    Parameters: the article's id, the title's id, the reader's id, ``at`` twice, then the
+    facts'. Table names come from the models' metadata, never from input.
     """
     entitlements = Entitlement._meta.db_table
     covered = Entitlement.titles.through._meta.db_table
     sql = (
-        "SELECT DISTINCT e.source, (e.all_titles OR EXISTS (SELECT 1"  # noqa: S608
-        f" FROM {covered} c WHERE c.entitlement_id = e.id AND c.title_id = %s))"
+        "SELECT DISTINCT e.source, CASE WHEN e.article_id IS NOT NULL"  # noqa: S608
+        " THEN e.article_id = %s ELSE (e.all_titles OR EXISTS (SELECT 1"
+        f" FROM {covered} c WHERE c.entitlement_id = e.id AND c.title_id = %s)) END"
         f" FROM {entitlements} e"
         " WHERE e.user_id = %s AND e.starts_at <= %s AND e.ends_at > %s"
     )
@@ -116,17 +127,19 @@ def _live_sources_sql(*, facts: bool, primary: str) -> str:
 @functools.cache
 def _coverage_sql(*, facts: bool, primary: str) -> str:
     """Return the SQL of the reader's live entitlements as (source, all titles, a title it
-    covers), one row per covered title; with ``facts``, then the trial facts.
+    covers, the one article it opens), one row per covered title; with ``facts``, then the
+    trial facts.
 
     Parameters: the reader's id, ``at`` twice, then the facts'."""
     entitlements = Entitlement._meta.db_table
     covered = Entitlement.titles.through._meta.db_table
     sql = (
-        f"SELECT e.source, e.all_titles, c.title_id FROM {entitlements} e"  # noqa: S608
+        "SELECT e.source, e.all_titles AND e.article_id IS NULL,"  # noqa: S608
+        f" c.title_id, e.article_id FROM {entitlements} e"
         f" LEFT JOIN {covered} c ON c.entitlement_id = e.id"
         " WHERE e.user_id = %s AND e.starts_at <= %s AND e.ends_at > %s"
     )
-    return sql + (_facts_sql(2, primary) if facts else "")
+    return sql + (_facts_sql(3, primary) if facts else "")
 
 
 def _rows(reader: Any, sql: Callable[..., str], first: list[Any], at: datetime | None) -> Any:
@@ -162,7 +175,7 @@ def article_access(*, reader: Any, article: Article, at: datetime | None = None)
         return FREE
     if not _signed_in(reader):
         return SIGN_UP
-    rows = _rows(reader, _live_sources_sql, [article.title_id], at)
+    rows = _rows(reader, _live_sources_sql, [article.pk, article.title_id], at)
     covering = {source for source, covers in rows if covers}
     return _decision(covering, {source for source, _ in rows}, reader)
 
@@ -174,6 +187,7 @@ class ReaderCoverage:
     reader: Any
     all_titles_sources: set[str] = field(default_factory=set)
     sources_by_title: dict[int, set[str]] = field(default_factory=dict)
+    sources_by_article: dict[int, set[str]] = field(default_factory=dict)
     present: set[str] = field(default_factory=set)
 
     def decide(self, article: Article) -> AccessDecision:
@@ -182,7 +196,11 @@ class ReaderCoverage:
             return FREE
         if not _signed_in(self.reader):
             return SIGN_UP
-        sources = self.all_titles_sources | self.sources_by_title.get(article.title_id, set())
+        sources = (
+            self.all_titles_sources
+            | self.sources_by_title.get(article.title_id, set())
+            | self.sources_by_article.get(article.pk, set())
+        )
         return _decision(sources, self.present, self.reader)
 
 
@@ -191,9 +209,11 @@ def reader_coverage(*, reader: Any, at: datetime | None = None) -> ReaderCoverag
     coverage = ReaderCoverage(reader=reader)
     if not _signed_in(reader):
         return coverage
-    for source, all_titles, title_id in _rows(reader, _coverage_sql, [], at):
+    for source, all_titles, title_id, article_id in _rows(reader, _coverage_sql, [], at):
         coverage.present.add(source)
-        if all_titles:
+        if article_id is not None:
+            coverage.sources_by_article.setdefault(article_id, set()).add(source)
+        elif all_titles:
             coverage.all_titles_sources.add(source)
         elif title_id is not None:
             coverage.sources_by_title.setdefault(title_id, set()).add(source)

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.validators import slug_re
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.fields import SkipField
 from rest_framework.permissions import IsAuthenticated
@@ -15,8 +15,10 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from core.api import error_responses
-from membership.access import AccessDecision, article_access, reader_coverage
+from membership.access import AccessDecision, reader_coverage
+from membership.devices import DEVICE_HEADER, request_device_id, request_is_crawler
 from membership.models import Article, Entitlement, Title
+from membership.reading import GIFT_PARAMETER, ReadDecision, article_read, gift_referrer_hide
 from membership.selectors import (
     TrialEligibility,
     article_get,
@@ -30,8 +32,9 @@ from membership.selectors import (
     trial_summary,
 )
 from membership.services import trial_start
+from membership.services.app_accounts import app_account_token_get
 
-Decide = Callable[[Article], AccessDecision]
+Decide = Callable[[Article], AccessDecision | ReadDecision]
 
 
 class TitleOutput(serializers.ModelSerializer):
@@ -49,7 +52,7 @@ class AccessOutput(serializers.Serializer):
     granted = serializers.BooleanField()
     reason = serializers.CharField()
 
-    def get_attribute(self, article: Article) -> AccessDecision:
+    def get_attribute(self, article: Article) -> AccessDecision | ReadDecision:
         decide: Decide = self.context["decide"]
         return decide(article)
 
@@ -96,13 +99,46 @@ class PaywallOutput(serializers.Serializer):
     plans = TitleRefOutput(
         many=True, help_text="upgrade: the plans on sale that cover this title (slug, name)."
     )
+    credits = serializers.IntegerField(
+        help_text="The reader's credits, when they may unlock the article with one (0 else)."
+    )
 
     def get_attribute(self, article: Article) -> Any:
-        decision: AccessDecision = self.context["decide"](article)
+        decision = self.context["decide"](article)
         if decision.granted:
             raise SkipField()
         reader = self.context.get("reader")
         return paywall_get(reason=decision.reason, reader=reader, article=article)
+
+
+class MeterOutput(serializers.Serializer):
+    """The reader's free articles this month, present when the meter applies to them."""
+
+    used = serializers.IntegerField(help_text="Premium articles read free this month.")
+    limit = serializers.IntegerField(help_text="Free premium articles a month.")
+    remaining = serializers.IntegerField()
+    resets_at = serializers.DateTimeField(help_text="When the next month's allowance starts.")
+
+    def get_attribute(self, article: Article) -> Any:
+        meter = getattr(self.context["decide"](article), "meter", None)
+        if meter is None:
+            raise SkipField()
+        return meter
+
+
+class GiftLinkOpenedOutput(serializers.Serializer):
+    """What the gift token sent (``?gift=``) did, present when one was sent: ``live`` when it
+    opened the article (``access.reason`` is ``gift_link``), otherwise why it opened nothing
+    (``expired``, ``exhausted``, ``revoked``, ``other_article``, ``invalid``)."""
+
+    state = serializers.CharField()
+    message = serializers.CharField(help_text="One line for the reader.")
+
+    def get_attribute(self, article: Article) -> Any:
+        gift = getattr(self.context["decide"](article), "gift", None)
+        if gift is None:
+            raise SkipField()
+        return gift
 
 
 class ArticleDetailOutput(ArticleOutput):
@@ -110,6 +146,8 @@ class ArticleDetailOutput(ArticleOutput):
 
     body = BodyOutput(source="*", required=False)
     paywall = PaywallOutput(source="*", required=False)
+    meter = MeterOutput(source="*", required=False)
+    gift_link = GiftLinkOpenedOutput(source="*", required=False)
 
 
 @extend_schema(responses={200: TitleOutput(many=True), **error_responses(404)})
@@ -168,14 +206,42 @@ class ArticleListApi(generics.ListAPIView):
 
 
 class ArticleDetailApi(APIView):
-    @extend_schema(responses={200: ArticleDetailOutput, **error_responses(404)})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                DEVICE_HEADER,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="The app's device token (POST /devices/): counts free articles "
+                "for a reader who is not signed in. A tampered token is a new device; the "
+                "answer then carries its new token in the same header.",
+            ),
+            OpenApiParameter(
+                GIFT_PARAMETER,
+                required=False,
+                description="A gift link's token: opens the whole article while the link "
+                "is live (it lasts a while and opens on a few devices). Never logged.",
+            ),
+        ],
+        responses={200: ArticleDetailOutput, **error_responses(404)},
+    )
     def get(self, request: Request, pk: int) -> Response:
-        """Read an article: the body when access is granted, otherwise the paywall."""
+        """Read an article: the body when access is granted (by an entitlement, a gift
+        link or the monthly meter), otherwise the paywall."""
         article = article_get(article_id=pk)
-        decision = article_access(reader=request.user, article=article)
+        gift_token = request.query_params.get(GIFT_PARAMETER)
+        decision = article_read(
+            reader=request.user,
+            article=article,
+            device_id=request_device_id(request),
+            record=request.method == "GET",  # a HEAD sends no body, so reads nothing
+            crawler=request_is_crawler(request),
+            gift_token=gift_token,
+        )
         reader = request.user if isinstance(request.user, User) else None
         context = {"decide": lambda _: decision, "reader": reader}
-        return Response(ArticleDetailOutput(article, context=context).data)
+        response = Response(ArticleDetailOutput(article, context=context).data)
+        return gift_referrer_hide(response) if gift_token else response
 
 
 class PlanOutput(serializers.Serializer):
@@ -211,7 +277,8 @@ class EntitlementOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Entitlement
-        fields = ("source", "all_titles", "titles", "ends_at")
+        fields = ("source", "all_titles", "titles", "article", "ends_at")
+        extra_kwargs = {"article": {"help_text": "The one article it opens (a credit's unlock)."}}
 
 
 class MeOutput(serializers.Serializer):
@@ -224,6 +291,10 @@ class MeOutput(serializers.Serializer):
         "first; used: this account or an earlier one with the same address had it.",
     )
     entitlements = EntitlementOutput(many=True, help_text="Live now.")
+    app_account_token = serializers.UUIDField(
+        help_text="The reader's stable id for the app stores: the app sets it on a purchase "
+        "(Apple's appAccountToken, Google Play's obfuscated account id)."
+    )
 
 
 def _reader(request: Request) -> User:
@@ -248,6 +319,7 @@ class MeApi(APIView):
             "trial": trial.trial,
             "trial_eligibility": trial.eligibility,
             "entitlements": entitlement_list_live(user=reader),
+            "app_account_token": app_account_token_get(user=reader),
         }
         return Response(MeOutput(me).data)
 

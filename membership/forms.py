@@ -9,7 +9,7 @@ from django import forms
 from django.contrib.admin.widgets import AdminDateWidget, FilteredSelectMultiple
 from django.utils import timezone
 
-from membership.models import Article, Plan, Title
+from membership.models import Article, Plan, SeatKind, Title
 
 
 class PriceField(forms.DecimalField):
@@ -46,11 +46,24 @@ class PlanAdminForm(forms.ModelForm):
             "titles",
             "is_active",
             "display_order",
+            "seat_kind",
+            "min_seats",
+            "max_seats",
         )
+
+    SEAT_FIELDS = {"seat_kind": SeatKind.SINGLE, "min_seats": 1, "max_seats": 1}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.SEAT_FIELDS:  # a plan for one reader needs none of them
+            self.fields[name].required = False
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
+        for name, default in self.SEAT_FIELDS.items():
+            if data.get(name) in (None, ""):
+                data[name] = default
         chosen = data.get("titles")
         if data.get("all_titles") and chosen:
             self.add_error("titles", "Untick 'covers every premium title' to choose titles.")

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -18,6 +19,11 @@ class Title(models.Model):
     description = models.TextField(blank=True)
     is_premium = models.BooleanField(
         "premium", default=True, help_text="Premium titles need a membership to read."
+    )
+    never_metered = models.BooleanField(
+        "never metered",
+        default=False,
+        help_text="A hard paywall: no free articles from the monthly meter for this title.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -77,8 +83,19 @@ class Article(models.Model):
         return self.is_free or not self.title.is_premium
 
 
+class SeatKind(models.TextChoices):
+    SINGLE = "single", "One reader"
+    FAMILY = "family", "Family (up to 6 seats)"
+    GROUP = "group", "Group (2 to 500 seats)"
+
+
+# The most seats each kind may be sold with, and the fewest.
+SEAT_LIMITS = {SeatKind.FAMILY: (1, 6), SeatKind.GROUP: (2, 500)}
+
+
 class Plan(models.Model):
-    """A membership a reader can buy, monthly or yearly."""
+    """A membership a reader can buy, monthly or yearly; a family or group plan is sold by
+    seat, one per reader the buyer invites."""
 
     slug = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=120)
@@ -99,12 +116,45 @@ class Plan(models.Model):
     titles = models.ManyToManyField(Title, blank=True, related_name="plans")
     is_active = models.BooleanField("on sale", default=True)
     display_order = models.PositiveSmallIntegerField(default=0)
+    seat_kind = models.CharField(
+        "sold as",
+        max_length=8,
+        choices=SeatKind.choices,
+        default=SeatKind.SINGLE,
+        help_text="Family and group plans are priced per seat; the buyer invites a reader "
+        "to each seat.",
+    )
+    min_seats = models.PositiveSmallIntegerField(
+        default=1, help_text="Fewest seats a buyer may choose (group: at least 2)."
+    )
+    max_seats = models.PositiveSmallIntegerField(
+        default=1, help_text="Most seats a buyer may choose (family: up to 6; group: up to 500)."
+    )
 
     class Meta:
         ordering = ("display_order", "monthly_amount")
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def by_seat(self) -> bool:
+        """Whether it is sold by seat (a family or group plan)."""
+        return self.seat_kind != SeatKind.SINGLE
+
+    def clean(self) -> None:
+        limits = SEAT_LIMITS.get(SeatKind(self.seat_kind))
+        if limits is None:
+            self.min_seats = self.max_seats = 1
+            return
+        low, high = limits
+        if not low <= self.min_seats <= self.max_seats <= high:
+            raise ValidationError(
+                {
+                    "max_seats": f"A {self.get_seat_kind_display().lower()} plan has between "
+                    f"{low} and {high} seats, the fewest no more than the most."
+                }
+            )
 
 
 class TrialKind(models.TextChoices):
@@ -186,6 +236,14 @@ class EntitlementSource(models.TextChoices):
     SUBSCRIPTION = "subscription", "Subscription"
     COMP = "comp", "Complimentary"
     GIFT = "gift", "Gift"
+    GROUP = "group", "Group or family seat"
+    CREDIT = "credit", "Article unlocked with a credit"
+    APPLE = "apple", "Apple App Store subscription"
+    GOOGLE = "google", "Google Play subscription"
+
+
+# Sources that are a subscription bought in an app store (see the appstores app).
+STORE_SOURCES = (EntitlementSource.APPLE, EntitlementSource.GOOGLE)
 
 
 class EntitlementQuerySet(models.QuerySet["Entitlement"]):
@@ -201,7 +259,10 @@ class EntitlementQuerySet(models.QuerySet["Entitlement"]):
 
 # Sources whose reference names one thing (a Stripe subscription, a trial): each has at
 # most one window open at a time, which the database holds (see ``Entitlement``).
-ONE_WINDOW_SOURCES = (EntitlementSource.SUBSCRIPTION, EntitlementSource.TRIAL)
+ONE_WINDOW_SOURCES = (EntitlementSource.SUBSCRIPTION, EntitlementSource.TRIAL, *STORE_SOURCES)
+
+# Paid access, or staff's grant in its place: the sources whose readers may give gift links.
+GIFTING_SOURCES = (EntitlementSource.SUBSCRIPTION, EntitlementSource.COMP)
 
 
 class Entitlement(models.Model):
@@ -223,6 +284,14 @@ class Entitlement(models.Model):
     source = models.CharField(max_length=16, choices=EntitlementSource.choices)
     all_titles = models.BooleanField(default=True)
     titles = models.ManyToManyField(Title, blank=True, related_name="entitlements")
+    article = models.ForeignKey(
+        Article,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Set when it opens this one article only (unlocked with a credit).",
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     reference = models.CharField(
@@ -353,3 +422,29 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_ref} {self.fact} ({self.status})"
+
+
+# The gift links' and the meter's tables (membership/gift_link_models.py, meter_models.py),
+# registered with this app.
+# Credits live in their own module; importing it here registers their models.
+from membership import credit_models  # noqa: E402
+from membership.gift_link_models import GiftLink, GiftLinkOpen, GiftLinkState  # noqa: E402, F401
+from membership.meter_models import MeterCount, MeterPolicy, MeterRead  # noqa: E402, F401
+
+CreditAccount = credit_models.CreditAccount
+CreditPurchase = credit_models.CreditPurchase
+CreditPurchaseStatus = credit_models.CreditPurchaseStatus
+CreditUnlock = credit_models.CreditUnlock
+class AppAccount(models.Model):
+    """A reader's stable, opaque id for the app stores: the app sets ``token`` on a purchase
+    (Apple's ``appAccountToken``, Google's obfuscated account id) so the store's notifications
+    name the reader without naming their email address."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_account"
+    )
+    token = models.UUIDField(unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return str(self.token)

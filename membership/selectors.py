@@ -1,7 +1,7 @@
 """Reads of the catalogue and of a reader's membership, shaped for the API and the pages."""
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.conf import settings
@@ -14,8 +14,11 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import email_verified_exists
 from membership.access import AccessDecision, AccessReason, article_access
+from membership.meter import meter_limits_get
 from membership.models import (
     Article,
+    CreditAccount,
+    CreditUnlock,
     Entitlement,
     EntitlementEvent,
     Plan,
@@ -66,6 +69,7 @@ def entitlement_list_live(*, user: User, at: datetime | None = None) -> QuerySet
     return (
         Entitlement.objects.live(at)
         .filter(user=user)
+        .select_related("article")
         .prefetch_related(Prefetch("titles", queryset=Title.objects.only("slug", "name")))
         .order_by("ends_at", "pk")
     )
@@ -144,9 +148,22 @@ def plans_covering(*, title_id: int) -> QuerySet[Plan]:
     """Return the plans on sale that cover the title, in display order (one query)."""
     titled = Plan.titles.through.objects.filter(title_id=title_id).values("plan_id")
     covers = Q(all_titles=True) | Q(pk__in=titled)
-    return Plan.objects.filter(is_active=True).filter(covers).order_by(
-        "display_order", "monthly_amount", "pk"
+    return (
+        Plan.objects.filter(is_active=True)
+        .filter(covers)
+        .order_by("display_order", "monthly_amount", "pk")
     )
+
+
+def credit_balance_get(*, user: User) -> int:
+    """The reader's credits not spent yet."""
+    found = CreditAccount.objects.filter(user=user).values_list("balance", flat=True).first()
+    return found or 0
+
+
+def credit_unlocks_list(*, user: User) -> QuerySet[CreditUnlock]:
+    """The articles the reader unlocked with credits, newest first."""
+    return CreditUnlock.objects.filter(user=user).select_related("article__title")
 
 
 @dataclass(frozen=True)
@@ -171,6 +188,7 @@ class Paywall:
     actions: tuple[PaywallAction, ...]
     plans: tuple[Plan, ...] = ()
     note: str = ""
+    credits: int = 0  # the signed-in reader's balance, when they may unlock with a credit
 
 
 def _subscribe_note(reader: User | None) -> str:
@@ -209,16 +227,35 @@ def paywall_get(
 
     ``upgrade`` names the plans on sale that cover ``article``'s title, each with a one-step
     switch; ``subscribe`` says whether the reader's trial ended or was had on another
-    account; ``verify_email`` offers allauth's resend of the confirmation email.
+    account; ``verify_email`` offers allauth's resend of the confirmation email. A
+    signed-in reader with credits is offered first to unlock the article with one.
     """
+    paywall = _paywall(reason=reason, reader=reader, article=article)
+    balance = credit_balance_get(user=reader) if reader is not None and article else 0
+    if balance < 1 or article is None or reason == AccessReason.SIGN_UP:
+        return paywall
+    unlock = PaywallAction(
+        "unlock_with_credit",
+        "Unlock this article with 1 credit",
+        "POST",
+        reverse("membership:article-unlock", kwargs={"pk": article.pk}),
+    )
+    return replace(paywall, actions=(unlock, *paywall.actions), credits=balance)
+
+
+def _paywall(*, reason: AccessReason, reader: User | None, article: Article | None) -> Paywall:
     trial_label = f"Start your {settings.TRIAL_DAYS}-day free trial"
     choose_plan = PaywallAction(
         "choose_plan", "Choose a plan to keep reading", "GET", reverse("membership:plan-list")
     )
     if reason == AccessReason.SIGN_UP:
+        registered = meter_limits_get().registered
         return Paywall(
             reason,
-            "Sign up to read this article",
+            # The registration wall when signed-in readers have free articles.
+            f"Create a free account to read {registered} articles a month"
+            if registered
+            else "Sign up to read this article",
             (
                 PaywallAction("sign_up", "Sign up", "POST", reverse("headless:app:account:signup")),
                 PaywallAction(

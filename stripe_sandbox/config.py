@@ -86,6 +86,7 @@ class Settings:
     webhook_timeout: float = 10.0
     payment_retry_days: list[int] = field(default_factory=lambda: [3, 5, 7])
     after_retries: str = "canceled"
+    async_payment_seconds: float = 3.0
     quiet: bool = False
     webhook_endpoint: str = ""
     webhook_secret: str = ""
@@ -142,6 +143,12 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         default="canceled",
         help="subscription status once every retry failed",
     )
+    ap.add_argument(
+        "--async-payment-seconds",
+        type=float,
+        default=3.0,
+        help="how long a bank debit paid in Checkout stays processing before it settles",
+    )
     ap.add_argument("--quiet", action="store_true", help="no per-request log lines")
     ap.add_argument(
         "--webhook-endpoint",
@@ -166,6 +173,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         webhook_timeout=a.webhook_timeout,
         payment_retry_days=a.payment_retry_days,
         after_retries=a.after_retries,
+        async_payment_seconds=a.async_payment_seconds,
         quiet=a.quiet,
         webhook_endpoint=a.webhook_endpoint,
         webhook_secret=a.webhook_secret,

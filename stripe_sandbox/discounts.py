@@ -62,8 +62,11 @@ def _currency_error(coupon: dict[str, Any], currency: str) -> str | None:
 
 
 def _has_paid(sb: Sandbox, customer_id: str) -> bool:
+    """Whether the customer has paid anything before (an invoice, or a one-time payment)."""
     return any(
         i["customer"] == customer_id and i["amount_paid"] > 0 for i in sb.store.all("invoice")
+    ) or any(
+        c["customer"] == customer_id and c["status"] == "succeeded" for c in sb.store.all("charge")
     )
 
 
@@ -156,6 +159,14 @@ def attach(
     )
     sb.save(di)
     sub["discounts"] = [*sub["discounts"], di["id"]]
+    redeem(sb, coupon, promo)
+    sb.emit("customer.discount.created", di, created=now)
+    return di
+
+
+def redeem(sb: Sandbox, coupon: dict[str, Any], promo: dict[str, Any] | None) -> None:
+    """Count one redemption of a coupon (and its promotion code); a coupon used up is no
+    longer valid."""
     coupon["times_redeemed"] += 1
     if coupon["max_redemptions"] and coupon["times_redeemed"] >= coupon["max_redemptions"]:
         coupon["valid"] = False
@@ -163,8 +174,6 @@ def attach(
     if promo is not None:
         promo["times_redeemed"] += 1
         sb.save(promo)
-    sb.emit("customer.discount.created", di, created=now)
-    return di
 
 
 def apply_to_invoice(sb: Sandbox, sub: dict[str, Any], inv: dict[str, Any], now: int) -> int:

@@ -94,6 +94,7 @@ def checkout_page(sb: Sandbox, cs_id: str, method: str, form: dict[str, str]) ->
         elif method == "POST":
             try:
                 with sb.store.transaction():
+                    _quantities_set(sb, sb.load(cs_id, "checkout.session"), form)
                     done = checkout.complete(
                         sb,
                         sb.load(cs_id, "checkout.session"),
@@ -128,18 +129,44 @@ def checkout_page(sb: Sandbox, cs_id: str, method: str, form: dict[str, str]) ->
         else "<label>Email<input name='email' type='email' required></label>"
     )
     err = f"<p class='error' role='alert'>{escape(error)}</p>" if error else ""
+    quantities = "".join(
+        f"<label>Quantity<input name='quantity_{n}' type='number' "
+        f"min='{li['adjustable_quantity']['minimum']}' "
+        f"max='{li['adjustable_quantity']['maximum']}' value='{li['quantity']}'></label>"
+        for n, li in enumerate(cs["_x"]["line_items"])
+        if (li.get("adjustable_quantity") or {}).get("enabled")
+    )
     with sb.store.lock:
         promo = _promotion_block(sb, cs)
     back = f"<p><a href='{escape(cs['cancel_url'])}'>← Back</a></p>" if cs["cancel_url"] else ""
-    body = (
-        f"<h1>Subscribe</h1><div class='box'>{rows}{trial}"
-        f"<p>Total due today: {escape(invoicing.money(cs['amount_total'], cs['currency']))}"
-        f"</p>{promo}</div>{err}<form method='post'>{email_field}"
-        "<label>Card number<input name='card_number' inputmode='numeric' "
+    paying = cs["mode"] == "payment"
+    field = (
+        "<label>Card number or IBAN<input name='card_number' "
         "placeholder='4242 4242 4242 4242' required></label>"
-        "<button type='submit'>Subscribe</button></form>" + back
+        if paying
+        else "<label>Card number<input name='card_number' inputmode='numeric' "
+        "placeholder='4242 4242 4242 4242' required></label>"
+    )
+    verb = "Pay" if paying else "Subscribe"
+    body = (
+        f"<h1>{verb}</h1><div class='box'>{rows}{trial}"
+        f"<p>Total due today: {escape(invoicing.money(cs['amount_total'], cs['currency']))}"
+        f"</p>{promo}</div>{err}<form method='post'>{quantities}{email_field}{field}"
+        f"<button type='submit'>{verb}</button></form>" + back
     )
     return page("Checkout", body, 402 if error else 200)
+
+
+def _quantities_set(sb: Sandbox, cs: dict[str, Any], form: dict[str, str]) -> None:
+    """Apply the quantities the customer chose for adjustable lines (``quantity_<n>``)."""
+    from .api import checkout
+
+    for n, li in enumerate(cs["_x"]["line_items"]):
+        given = form.get(f"quantity_{n}", "").strip()
+        if given and int(li["quantity"]) != (int(given) if given.isdigit() else -1):
+            if not given.isdigit():
+                raise StripeError("Enter a whole number of items.", param="quantity")
+            checkout.quantity_set(sb, cs, n, int(given))
 
 
 def _promotion_block(sb: Sandbox, cs: dict[str, Any]) -> str:
@@ -212,7 +239,7 @@ def portal_page(
         pm = payments.default_pm(sb, None, customer) or next(
             (found for s in subs if (found := payments.default_pm(sb, s, customer))), None
         )
-        blocks = [_subscription_block(sb, s, prices) for s in subs]
+        blocks = [_subscription_block(sb, s, prices, portal.quantity_bounds(conf, s)) for s in subs]
     note = ""
     if message:
         cls = "error" if message.startswith("Error") else "note"
@@ -252,7 +279,12 @@ def _confirm_page(
     return page("Confirm your update", body)
 
 
-def _subscription_block(sb: Sandbox, sub: dict[str, Any], prices: list[dict[str, Any]]) -> str:
+def _subscription_block(
+    sb: Sandbox,
+    sub: dict[str, Any],
+    prices: list[dict[str, Any]],
+    bounds: tuple[int, int] | None = None,
+) -> str:
     item = sub["items"]["data"][0]
     price = item["price"]
     end = lifecycle.period(sub)[1]
@@ -277,9 +309,17 @@ def _subscription_block(sb: Sandbox, sub: dict[str, Any], prices: list[dict[str,
         for pr in prices
         if pr["id"] != price["id"]
     )
+    quantity = ""
+    if bounds is not None:
+        quantity = (
+            f"<form method='post'>{hidden}<input type='hidden' name='action' value='quantity'>"
+            f"<label>Quantity<input name='quantity' type='number' min='{bounds[0]}' "
+            f"max='{bounds[1]}' value='{item['quantity']}'></label>"
+            "<button type='submit'>Update quantity</button></form>"
+        )
     return (
         f"<div class='box' id='{quote(sub['id'])}'><h2>"
         f"{escape(invoicing.product_name(sb, price))}</h2>"
-        f"<p>{escape(invoicing.price_label(sb, price))} · {escape(sub['status'])} · "
-        f"{escape(state)}</p>{action}{switches}</div>"
+        f"<p>{escape(invoicing.price_label(sb, price))} {invoicing.TIMES} {item['quantity']} · "
+        f"{escape(sub['status'])} · {escape(state)}</p>{action}{quantity}{switches}</div>"
     )

@@ -34,6 +34,8 @@ def product_name(sb: Sandbox, price: dict[str, Any]) -> str:
 
 def price_label(sb: Sandbox, price: dict[str, Any]) -> str:
     rec = price.get("recurring") or {}
+    if not rec:
+        return money(price["unit_amount"], price["currency"])
     every = rec.get("interval", "")
     if rec.get("interval_count", 1) != 1:
         every = f"{rec['interval_count']} {every}s"

@@ -49,3 +49,16 @@ def reader_client(reader) -> APIClient:  # type: ignore[no-untyped-def]
     client = APIClient()
     client.force_login(reader)
     return client
+
+
+@pytest.fixture
+def meter_off(settings, db):  # type: ignore[no-untyped-def]
+    """The monthly meter turned off (both limits 0): the paywall as entitlements alone decide.
+
+    For tests of the entitlement paywall; the meter's own tests leave it on. The limits are
+    read once here, as a running site keeps them cached, so query budgets stay the same."""
+    from membership.meter import meter_limits_get
+
+    settings.METER_ANONYMOUS = 0
+    settings.METER_REGISTERED = 0
+    meter_limits_get()

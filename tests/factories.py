@@ -122,9 +122,7 @@ def stripe_subscription_data(
         "status": status,
         "metadata": {"user_id": str(user_id)} if user_id is not None else {},
         "items": {
-            "data": [
-                {"id": f"si_{id}", "current_period_end": int(end.timestamp()), "price": price}
-            ]
+            "data": [{"id": f"si_{id}", "current_period_end": int(end.timestamp()), "price": price}]
         },
         **extra,
     }

@@ -15,6 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import User
 from billing.checkout import checkout_complete, checkout_start, plan_switch_open, portal_open
 from billing.errors import BillingError, BillingErrorCode
+from billing.offers import offer_get
+from billing.offers_api import offer_view
+from core.errors import ApplicationError
 from core.site import site_url
 from web.views import reader_page
 
@@ -48,17 +51,23 @@ def subscribe_submit(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose monthly or yearly billing.")
         return redirect(reverse("web:pricing"))
     next_url = _safe(request, request.POST.get("next", ""))
+    offer_code = request.POST.get("offer", "").strip()
+    seats = request.POST.get("quantity", "").strip()
     try:
         started = checkout_start(
             user=request.user,
             plan_slug=request.POST.get("plan", ""),
             interval=INTERVAL_OF_PERIOD[period],
             next_url=next_url,
+            offer_code=offer_code,
+            quantity=int(seats) if seats.isdigit() else None,
         )
-    except BillingError as error:
+    except ApplicationError as error:
         messages.error(request, error.message)
         if error.code == BillingErrorCode.ALREADY_SUBSCRIBED:
             return redirect("web:account")
+        if offer_code and not isinstance(error, BillingError):
+            return redirect(reverse("web:offer", args=[offer_code]))
         return redirect(next_url or pricing)
     return _see_other(started.url)
 
@@ -133,3 +142,26 @@ def checkout_cancel_page(request: HttpRequest) -> HttpResponse:
     """Tell a reader who left Checkout that nothing was charged."""
     context = {"next": _safe(request, request.GET.get("next", ""))}
     return render(request, "web/checkout_cancel.html", context)
+
+
+@reader_page
+@require_GET
+def offer_page(request: HttpRequest, code: str) -> HttpResponse:
+    """An offer's terms and the plans it covers at their discounted prices, each with a
+    button to Checkout with the discount applied."""
+    try:
+        offer = offer_get(code=code)
+    except ApplicationError:
+        raise Http404("No such offer") from None
+    user = request.user if isinstance(request.user, User) else None
+    view = offer_view(offer, user=user)
+    period = request.GET.get("period", "monthly")
+    interval = INTERVAL_OF_PERIOD.get(period, "month")
+    for plan in view["plans"]:
+        plan["price"] = next((p for p in plan["prices"] if p["interval"] == interval), None)
+    context = {
+        "offer": view,
+        "period": period if period in INTERVAL_OF_PERIOD else "monthly",
+        "next_query": urlencode({"next": request.get_full_path()}),
+    }
+    return render(request, "web/offer.html", context)

@@ -17,14 +17,22 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from billing.checkout import checkout_trial_ends
+from billing.credit_packs import credit_packs_on_sale
 from billing.selectors import billing_account_exists, subscription_summary_get
 from core.api import mark_reader_specific
 from core.errors import ApplicationError
 from core.site import site_url
-from membership.access import article_access
+from groups.selectors import group_view_get
+from membership.devices import request_device_id, request_is_crawler
+from membership.gift_link_selectors import gift_allowance_get, gift_link_rows
+from membership.meter import meter_limits_get
+from membership.models import GIFTING_SOURCES
+from membership.reading import GIFT_PARAMETER, article_read, gift_referrer_hide
 from membership.selectors import (
     article_get,
     article_list,
+    credit_balance_get,
+    credit_unlocks_list,
     entitlement_list_live,
     paywall_get,
     plan_list,
@@ -115,11 +123,27 @@ def title_page(request: HttpRequest, slug: str) -> HttpResponse:
 def article_page(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the article to a reader with access; otherwise its teaser and the paywall."""
     article = article_get(article_id=pk)
-    decision = article_access(reader=request.user, article=article)
+    crawler = request_is_crawler(request)
+    gift_token = request.GET.get(GIFT_PARAMETER)
+    decision = article_read(
+        reader=request.user,
+        article=article,
+        device_id=None if crawler else request_device_id(request, create=not article.is_open),
+        crawler=crawler,
+        gift_token=gift_token,
+    )
     reader = request.user if isinstance(request.user, User) else None
     context = {
         "article": article,
         "decision": decision,
+        "meter": decision.meter,
+        "gift": decision.gift,
+        # Paid access (not a trial) may give gift links: the page offers one.
+        "may_gift": decision.granted and decision.reason in GIFTING_SOURCES,
+        # The registration wall: what a free account would give a reader not signed in.
+        "registered_limit": meter_limits_get().registered
+        if reader is None and not decision.granted and not crawler
+        else 0,
         # The body leaves the server only for a reader whose access is granted.
         "paragraphs": article.body.split("\n\n") if decision.granted else None,
         # One template per denial reason (web/paywall/), the plans when a reason has none.
@@ -136,7 +160,8 @@ def article_page(request: HttpRequest, pk: int) -> HttpResponse:
             article=article, url=site_url(article.get_absolute_url()), granted=decision.granted
         ),
     }
-    return render(request, "web/article.html", context)
+    response = render(request, "web/article.html", context)
+    return gift_referrer_hide(response) if gift_token else response
 
 
 @reader_page
@@ -165,6 +190,12 @@ def account_page(request: HttpRequest) -> HttpResponse:
         "entitlements": entitlement_list_live(user=request.user),
         "subscription": subscription_summary_get(user=request.user),
         "billing_account": billing_account_exists(user=request.user),
+        "gift_allowance": gift_allowance_get(giver=request.user),
+        "gift_links": gift_link_rows(giver=request.user),
+        "group": group_view_get(user=request.user),
+        "credits": credit_balance_get(user=request.user),
+        "unlocked": credit_unlocks_list(user=request.user),
+        "credit_packs": credit_packs_on_sale(),
     }
     return render(request, "web/account.html", context)
 

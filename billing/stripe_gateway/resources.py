@@ -25,6 +25,7 @@ from billing.stripe_gateway.shapes import (
     StripeProduct,
     StripeRecord,
     StripeSubscription,
+    stripe_id_of,
 )
 
 # Customers ---------------------------------------------------------------------------
@@ -150,17 +151,32 @@ def price_active_set(*, price_id: str, active: bool, revision: str) -> StripePri
     return StripePrice.from_api(updated)
 
 
-def portal_products_param(products: list[tuple[str, list[str]]]) -> list[dict[str, Any]]:
-    """The plans a reader may switch between, (product, its prices), as the portal's
-    ``subscription_update.products``."""
-    return [{"product": product, "prices": list(prices)} for product, prices in products]
+# A plan in the portal: its product, its prices, and the seats a reader may choose there
+# (None for a plan for one reader).
+PortalProduct = tuple[str, list[str], tuple[int, int] | None]
+
+
+def portal_products_param(products: list[PortalProduct]) -> list[dict[str, Any]]:
+    """The plans a reader may switch between as the portal's ``subscription_update.products``;
+    a plan sold by seat lets the reader change the quantity within its bounds."""
+    listed = []
+    for product, prices, seats in products:
+        entry: dict[str, Any] = {"product": product, "prices": list(prices)}
+        if seats is not None:
+            entry["adjustable_quantity"] = {
+                "enabled": True,
+                "minimum": seats[0],
+                "maximum": seats[1],
+            }
+        listed.append(entry)
+    return listed
 
 
 @stripe_call
 def portal_configuration_save(
     *,
     configuration_id: str,
-    products: list[tuple[str, list[str]]],
+    products: list[PortalProduct],
     return_url: str,
     revision: str = "",
 ) -> StripePortalConfiguration:
@@ -179,7 +195,9 @@ def portal_configuration_save(
             "subscription_cancel": {"enabled": True, "mode": "at_period_end"},
             "subscription_update": {
                 "enabled": bool(products),
-                "default_allowed_updates": ["price"],
+                "default_allowed_updates": ["price", "quantity"]
+                if any(seats for _, _, seats in products)
+                else ["price"],
                 "proration_behavior": "create_prorations",
                 "products": portal_products_param(products),
             },
@@ -219,22 +237,35 @@ def checkout_session_create(
     cancel_url: str,
     trial_end: int | None,
     attempt: str = "",
+    promotion_code_id: str = "",
+    quantity: int = 1,
+    quantity_bounds: tuple[int, int] | None = None,
 ) -> StripeCheckoutSession:
-    """Open a Checkout session for a subscription, with a trial ending at ``trial_end``.
+    """Open a Checkout session for a subscription, with a trial ending at ``trial_end``,
+    and the promotion code applied when given (else the reader may type one); ``quantity``
+    seats, which the reader may change between ``quantity_bounds`` when given.
 
     ``attempt`` tells apart two sessions the reader opens with the same parameters (the
     first one expired since), so the second is not a replay of the first."""
+    line: dict[str, Any] = {"price": price_id, "quantity": quantity}
+    if quantity_bounds is not None:
+        low, high = quantity_bounds
+        line["adjustable_quantity"] = {"enabled": True, "minimum": low, "maximum": high}
     params: dict[str, Any] = {
         "mode": "subscription",
         "customer": customer_id,
         "client_reference_id": str(user_id),
-        "line_items": [{"price": price_id, "quantity": 1}],
+        "line_items": [line],
         "success_url": success_url,
         "cancel_url": cancel_url,
-        "allow_promotion_codes": True,
         "metadata": {"user_id": str(user_id)},
         "subscription_data": {"metadata": {"user_id": str(user_id)}},
     }
+    # Stripe takes one or the other: a code applied now, or a field to type one.
+    if promotion_code_id:
+        params["discounts"] = [{"promotion_code": promotion_code_id}]
+    else:
+        params["allow_promotion_codes"] = True
     if trial_end is not None:
         params["subscription_data"]["trial_end"] = trial_end
     sessions = client().v1.checkout.sessions
@@ -256,9 +287,7 @@ def checkout_sessions_expire_open(*, customer_id: str) -> int:
     listed = sessions.list({"customer": customer_id, "status": "open", "limit": 100})
     expired = 0
     for session in listed.data:
-        post(
-            "checkout-expire", session.id, lambda p, o, s=session.id: sessions.expire(s, p, o), {}
-        )
+        post("checkout-expire", session.id, lambda p, o, s=session.id: sessions.expire(s, p, o), {})
         expired += 1
     return expired
 
@@ -318,14 +347,17 @@ def portal_switch_session_create(
 
 @stripe_call
 def subscription_retrieve(*, subscription_id: str) -> StripeSubscription:
-    """Return the subscription as Stripe has it now, with its latest invoice expanded.
+    """Return the subscription as Stripe has it now, with its latest invoice and its
+    discounts (with their coupons) expanded.
 
     Webhook events re-fetch one (once per burst), so the answer's JSON is returned as it
     came: building the SDK's objects only to turn them back into dicts cost more than the
     rest of the call.
     """
     path = f"/v1/subscriptions/{quote(subscription_id, safe='')}"
-    answer = client().raw_request("get", path, expand=["latest_invoice"])
+    answer = client().raw_request(
+        "get", path, expand=["latest_invoice", "discounts", "discounts.source.coupon"]
+    )
     return StripeSubscription.from_api(answer.data)
 
 
@@ -350,6 +382,28 @@ def subscriptions_iter(*, page_size: int = 100) -> Iterator[StripeSubscription]:
         if not more or not page:
             return
         starting_after = page[-1].id
+
+
+@stripe_call
+def subscription_create_with_test_card(
+    *, customer_id: str, price_id: str, quantity: int, user_id: int
+) -> StripeSubscription:
+    """Subscribe a customer with Stripe's test card ``pm_card_visa`` (test mode and the
+    sandbox only: the demo's family owner)."""
+    card = post(
+        "demo-card-attach",
+        customer_id,
+        lambda p, o: client().v1.payment_methods.attach("pm_card_visa", p, o),
+        {"customer": customer_id},
+    )
+    params = {
+        "customer": customer_id,
+        "items": [{"price": price_id, "quantity": quantity}],
+        "default_payment_method": stripe_id_of(card),
+        "metadata": {"user_id": str(user_id)},
+    }
+    created = post("demo-subscription", f"user:{user_id}", client().v1.subscriptions.create, params)
+    return StripeSubscription.from_api(created)
 
 
 @stripe_call

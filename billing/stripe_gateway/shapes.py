@@ -109,13 +109,22 @@ class StripePrice:
         return int(self.plan_ref) if self.plan_ref.isdigit() else None
 
 
+def _bounds(product: dict[str, Any]) -> tuple[int, int] | None:
+    """A portal product's adjustable quantity as (minimum, maximum), None when not enabled."""
+    adjustable = product.get("adjustable_quantity") or {}
+    if not adjustable.get("enabled"):
+        return None
+    return int(adjustable.get("minimum") or 0), int(adjustable.get("maximum") or 99)
+
+
 @dataclass(frozen=True)
 class StripePortalConfiguration:
     id: str
     default_return_url: str
     switch_enabled: bool
-    # The plans a reader may switch between: (product id, its prices).
-    switch_products: frozenset[tuple[str, frozenset[str]]]
+    # The plans a reader may switch between: (product id, its prices, the quantity bounds
+    # when the reader may change it there).
+    switch_products: frozenset[tuple[str, frozenset[str], tuple[int, int] | None]]
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> "StripePortalConfiguration":
@@ -126,7 +135,7 @@ class StripePortalConfiguration:
             default_return_url=data.get("default_return_url") or "",
             switch_enabled=bool(update.get("enabled")),
             switch_products=frozenset(
-                (p["product"], frozenset(p.get("prices") or [])) for p in listed
+                (p["product"], frozenset(p.get("prices") or []), _bounds(p)) for p in listed
             ),
         )
 
@@ -140,9 +149,16 @@ class StripeCheckoutSession:
     client_reference_id: str
     customer_id: str
     subscription_id: str
+    payment_status: str = ""  # paid, unpaid (a debit still processing), no_payment_required
+    payment_intent_id: str = ""
+    amount_total: int | None = None
+    currency: str = ""
+    email: str = ""  # the payer's, as given on the page or to the session
+    metadata: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> "StripeCheckoutSession":
+        details = data.get("customer_details") or {}
         return cls(
             id=str(data.get("id", "")),
             url=data.get("url") or "",
@@ -151,6 +167,12 @@ class StripeCheckoutSession:
             client_reference_id=str(data.get("client_reference_id") or ""),
             customer_id=stripe_id_of(data.get("customer")),
             subscription_id=stripe_id_of(data.get("subscription")),
+            payment_status=data.get("payment_status") or "",
+            payment_intent_id=stripe_id_of(data.get("payment_intent")),
+            amount_total=data.get("amount_total"),
+            currency=data.get("currency") or "",
+            email=details.get("email") or data.get("customer_email") or "",
+            metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
         )
 
     @property
@@ -158,10 +180,111 @@ class StripeCheckoutSession:
         return self.status == "complete"
 
     @property
+    def is_paid(self) -> bool:
+        """Whether the money is in: paid, or nothing was due (a 100% discount)."""
+        return self.is_complete and self.payment_status in ("paid", "no_payment_required")
+
+    @property
+    def kind(self) -> str:
+        """What a one-time payment buys (Masthead's ``kind`` in the metadata)."""
+        return self.metadata.get("kind", "")
+
+    @property
     def user_id(self) -> int | None:
         """The Masthead reader who opened it (``client_reference_id``)."""
         ref = self.client_reference_id
         return int(ref) if ref.isdigit() else None
+
+
+@dataclass(frozen=True)
+class StripeCharge:
+    """A payment's charge; ``refunded`` once all of it went back."""
+
+    id: str
+    payment_intent_id: str
+    amount: int
+    amount_refunded: int
+    refunded: bool
+    metadata: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> "StripeCharge":
+        return cls(
+            id=str(data.get("id", "")),
+            payment_intent_id=stripe_id_of(data.get("payment_intent")),
+            amount=int(data.get("amount") or 0),
+            amount_refunded=int(data.get("amount_refunded") or 0),
+            refunded=bool(data.get("refunded")),
+            metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
+        )
+
+
+@dataclass(frozen=True)
+class StripeCoupon:
+    id: str
+    valid: bool
+    times_redeemed: int
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> "StripeCoupon":
+        return cls(
+            id=str(data.get("id", "")),
+            valid=bool(data.get("valid")),
+            times_redeemed=int(data.get("times_redeemed") or 0),
+        )
+
+
+@dataclass(frozen=True)
+class StripePromotionCode:
+    id: str
+    code: str
+    active: bool
+    times_redeemed: int
+    coupon_id: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> "StripePromotionCode":
+        promotion = data.get("promotion") or {}
+        return cls(
+            id=str(data.get("id", "")),
+            code=data.get("code") or "",
+            active=bool(data.get("active")),
+            times_redeemed=int(data.get("times_redeemed") or 0),
+            coupon_id=stripe_id_of(promotion.get("coupon") or data.get("coupon")),
+        )
+
+
+@dataclass(frozen=True)
+class StripeDiscount:
+    """A discount on a subscription: its coupon's terms and when it ends (None: never, or
+    after the next invoice for a ``once`` coupon)."""
+
+    coupon_id: str
+    promotion_code_id: str
+    name: str
+    percent_off: float | None
+    amount_off: int | None
+    currency: str
+    duration: str  # once, repeating, forever
+    duration_in_months: int | None
+    end: datetime | None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> "StripeDiscount":
+        source = data.get("source") or {}
+        coupon = source.get("coupon") or data.get("coupon") or {}
+        terms = coupon if isinstance(coupon, dict) else {}
+        return cls(
+            coupon_id=stripe_id_of(coupon),
+            promotion_code_id=stripe_id_of(data.get("promotion_code")),
+            name=terms.get("name") or "",
+            percent_off=terms.get("percent_off"),
+            amount_off=terms.get("amount_off"),
+            currency=terms.get("currency") or "",
+            duration=terms.get("duration") or "",
+            duration_in_months=terms.get("duration_in_months"),
+            end=moment(data.get("end")),
+        )
 
 
 @dataclass(frozen=True)
@@ -217,6 +340,7 @@ class StripeSubscription:
     status: str
     item_id: str
     price: StripePrice
+    quantity: int  # of the first item: the seats of a plan sold by seat
     current_period_end: datetime | None
     trial_end: datetime | None
     cancel_at: datetime | None
@@ -229,6 +353,12 @@ class StripeSubscription:
     latest_invoice: StripeInvoice | None  # when Stripe sent it expanded
     data: dict[str, Any] = field(repr=False, compare=False)
 
+    @property
+    def discounts(self) -> list[StripeDiscount]:
+        """The discounts Stripe sent expanded (ids alone are skipped)."""
+        found = self.data.get("discounts") or []
+        return [StripeDiscount.from_api(d) for d in found if isinstance(d, dict)]
+
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> "StripeSubscription":
         item = first_item(data)
@@ -240,6 +370,7 @@ class StripeSubscription:
             status=data.get("status") or "incomplete",
             item_id=str(item.get("id") or ""),
             price=StripePrice.from_api(item.get("price") or {}),
+            quantity=int(item.get("quantity") or 1),
             current_period_end=moment(item.get("current_period_end")),
             trial_end=moment(data.get("trial_end")),
             cancel_at=moment(data.get("cancel_at")),
@@ -298,3 +429,6 @@ class StripeEvent:
 
     def invoice(self) -> StripeInvoice:
         return StripeInvoice.from_api(self.object)
+
+    def charge(self) -> StripeCharge:
+        return StripeCharge.from_api(self.object)

@@ -21,8 +21,8 @@ def money_format(amount: int, currency: str) -> str:
 
 @admin.register(Title)
 class TitleAdmin(admin.ModelAdmin):
-    list_display = ("name", "publisher", "is_premium", "article_count")
-    list_filter = ("is_premium", "publisher")
+    list_display = ("name", "publisher", "is_premium", "never_metered", "article_count")
+    list_filter = ("is_premium", "never_metered", "publisher")
     search_fields = ("name", "slug", "publisher")
     prepopulated_fields = {"slug": ("name",)}
 
@@ -53,8 +53,8 @@ class ArticleAdmin(admin.ModelAdmin):
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
     form = PlanAdminForm
-    list_display = ("name", "monthly_price", "yearly_price", "coverage", "is_active")
-    list_filter = ("is_active", "all_titles")
+    list_display = ("name", "monthly_price", "yearly_price", "coverage", "seat_kind", "is_active")
+    list_filter = ("is_active", "all_titles", "seat_kind")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("titles",)

@@ -96,7 +96,6 @@ class MemberAdmin(UserAdmin):
     inlines = (TrialInline, EntitlementInline)
     list_display: Any = ("email", "can_read_now", "trial_used", "joined", "is_staff")
 
-
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         live = Entitlement.objects.live().prefetch_related("titles").order_by("ends_at")
         return (

@@ -1,5 +1,6 @@
 """Every write to trials and entitlements. Nothing else writes them."""
 
+from membership.services.credits import credit_spend, credits_add, credits_refund
 from membership.services.entitlements import (
     comp_grant,
     entitlement_change,
@@ -34,6 +35,9 @@ from membership.services.trials import (
 
 __all__ = [
     "comp_grant",
+    "credit_spend",
+    "credits_add",
+    "credits_refund",
     "email_canonical",
     "email_hash",
     "entitlement_change",

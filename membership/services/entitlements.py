@@ -11,7 +11,13 @@ from django.utils import timezone
 from accounts.models import User
 from core.errors import ApplicationError
 from membership.errors import MembershipErrorCode
-from membership.models import Entitlement, EntitlementEvent, EntitlementSource, Title
+from membership.models import (
+    Article,
+    Entitlement,
+    EntitlementEvent,
+    EntitlementSource,
+    Title,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +54,18 @@ def entitlement_grant(
     reference: str = "",
     note: str = "",
     actor: User | None = None,
+    article: Article | None = None,
 ) -> Entitlement:
-    """Let ``user`` read the given titles (every title when ``titles`` is None) from
-    ``starts_at`` (now) until ``ends_at``; record who granted it and why."""
+    """Let ``user`` read the given titles (every title when ``titles`` is None), or only
+    ``article`` when given, from ``starts_at`` (now) until ``ends_at``; record who granted it
+    and why."""
     starts_at = starts_at or timezone.now()
     _window_check(starts_at, ends_at)
-    chosen = None if titles is None else list(titles)
+    chosen = [] if article is not None else None if titles is None else list(titles)
     entitlement = Entitlement.objects.create(
         user=user,
         source=source,
+        article=article,
         all_titles=chosen is None,
         starts_at=starts_at,
         ends_at=ends_at,
@@ -76,6 +85,7 @@ def entitlement_grant(
             "ends_at": ends_at.isoformat(),
             "titles": "all" if chosen is None else [t.slug for t in chosen],
             "reference": reference,
+            **({"article": article.pk} if article is not None else {}),
         },
     )
     logger.info(

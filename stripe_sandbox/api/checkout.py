@@ -1,10 +1,11 @@
-"""Checkout sessions in subscription mode, and completing one from the hosted page."""
+"""Checkout sessions in subscription and payment mode, and completing one from the hosted
+page."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .. import discounts, lifecycle, payments
+from .. import discounts, lifecycle, one_time, payments
 from ..app import Sandbox
 from ..errors import StripeError, invalid, missing
 from ..objects import core, sessions
@@ -21,8 +22,11 @@ def session_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
     mode = p.get("mode")
     if not mode:
         raise missing("mode")
-    if mode != "subscription":
-        raise invalid("mode", "The sandbox supports Checkout only in `mode=subscription`.")
+    if mode not in ("subscription", "payment"):
+        raise invalid(
+            "mode", "The sandbox supports Checkout only in `mode=subscription` or `mode=payment`."
+        )
+    one_time.check_mode_params(p, mode)
     if p.get("customer") and p.get("customer_email"):
         raise StripeError(
             "You may only specify one of these parameters: customer, customer_email.",
@@ -35,9 +39,22 @@ def session_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
     for i, li in enumerate(p["line_items"]):
         if not li.get("price"):
             raise missing(f"line_items[{i}][price]")
-        price = load_price(sb, li["price"], f"line_items[{i}][price]")
-        lines.append({"price": price["id"], "quantity": li.get("quantity", 1)})
+        price = load_price(sb, li["price"], f"line_items[{i}][price]", recurring=False)
+        one_time.check_price(price, mode, f"line_items[{i}][price]")
+        quantity = li.get("quantity", 1)
+        if quantity < 1:
+            raise invalid(f"line_items[{i}][quantity]", "This value must be greater than 0.")
+        line = {"price": price["id"], "quantity": quantity}
+        if li.get("adjustable_quantity") is not None:
+            line["adjustable_quantity"] = _adjustable(li["adjustable_quantity"], line, i)
+        lines.append(line)
     prices = [sb.load(li["price"], "price") for li in lines]
+    if mode == "subscription" and not any(pr["type"] == "recurring" for pr in prices):
+        raise invalid(
+            "line_items",
+            "You must provide at least one recurring price in `subscription` mode when using "
+            "prices.",
+        )
     if len({pr["currency"] for pr in prices}) > 1:
         raise invalid("line_items", "All prices must use the same currency.")
     now = sb.now_for(customer)
@@ -64,6 +81,8 @@ def session_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
             "You may only specify one of these parameters: allow_promotion_codes, discounts.",
             param="discounts",
         )
+    if len(p.get("discounts") or []) > 1:
+        raise invalid("discounts", "You may only specify one discount per Checkout Session.")
     redemptions = discounts.resolve(
         sb,
         p.get("discounts") or [],
@@ -73,6 +92,7 @@ def session_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
         currency=prices[0]["currency"],
         now=now,
     )
+    one_time.check_first_time(p, mode, redemptions)
     expires_at = p.get("expires_at") or now + SESSION_LIFETIME
     cs = sessions.checkout_session(
         now=now,
@@ -89,10 +109,16 @@ def session_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
         expires_at=expires_at,
         locale=p.get("locale"),
     )
+    if mode == "payment":
+        one_time.shape_session(cs, p)
     if data.get("trial_end") or data.get("trial_period_days"):
         cs["amount_total"] = cs["amount_subtotal"] = 0
         cs["total_details"]["amount_discount"] = 0
-    cs["_x"] = {"line_items": lines, "subscription_data": data}
+    cs["_x"] = {
+        "line_items": lines,
+        "subscription_data": data,
+        "payment_intent_data": p.get("payment_intent_data") or {},
+    }
     _set_discounts(cs, redemptions)
     cs["discounts"] = [
         {"coupon": d.get("coupon"), "promotion_code": d.get("promotion_code")}
@@ -100,6 +126,66 @@ def session_create(sb: Sandbox, p: dict[str, Any]) -> dict[str, Any]:
     ]
     sb.save(cs)
     return cs
+
+
+MAX_ADJUSTABLE = 999999
+
+
+def _adjustable(given: dict[str, Any], line: dict[str, Any], i: int) -> dict[str, Any]:
+    """Check ``line_items[i][adjustable_quantity]`` as Stripe does: ``enabled`` required,
+    0 <= minimum <= quantity <= maximum <= 999999 (defaults 0 and 99)."""
+    base = f"line_items[{i}][adjustable_quantity]"
+    if "enabled" not in given:
+        raise missing(f"{base}[enabled]")
+    low, high = given.get("minimum", 0), given.get("maximum", 99)
+    if low < 0:
+        raise invalid(f"{base}[minimum]", "The minimum must be greater than or equal to 0.")
+    if high > MAX_ADJUSTABLE or high < 1:
+        raise invalid(f"{base}[maximum]", "The maximum must be between 1 and 999999.")
+    if low > high:
+        raise invalid(f"{base}[minimum]", "The minimum must be less than or equal to the maximum.")
+    if given["enabled"] and not low <= line["quantity"] <= high:
+        raise invalid(
+            f"line_items[{i}][quantity]",
+            f"The quantity must be between the adjustable minimum ({low}) and maximum ({high}).",
+        )
+    return {"enabled": bool(given["enabled"]), "minimum": low, "maximum": high}
+
+
+def quantity_set(sb: Sandbox, cs: dict[str, Any], index: int, quantity: int) -> None:
+    """Change an adjustable line's quantity from the hosted page, within its bounds."""
+    if cs["status"] != "open":
+        raise StripeError("This Checkout Session is no longer active.")
+    line = cs["_x"]["line_items"][index]
+    adjustable = line.get("adjustable_quantity") or {}
+    if not adjustable.get("enabled"):
+        raise StripeError("This item's quantity cannot be changed.", param="quantity")
+    if not adjustable["minimum"] <= quantity <= adjustable["maximum"]:
+        raise StripeError(
+            f"Choose between {adjustable['minimum']} and {adjustable['maximum']}.",
+            param="quantity",
+        )
+    line["quantity"] = quantity
+    amount = sum(
+        sb.load(li["price"], "price")["unit_amount"] * li["quantity"]
+        for li in cs["_x"]["line_items"]
+    )
+    cs["amount_subtotal"] = cs["amount_total"] = amount
+    if cs["_x"]["subscription_data"].get("trial_end") or cs["_x"]["subscription_data"].get(
+        "trial_period_days"
+    ):
+        cs["amount_total"] = cs["amount_subtotal"] = 0
+    cs["total_details"]["amount_discount"] = 0
+    _set_discounts(cs, _redeemed(sb, cs))
+    sb.save(cs)
+
+
+def _redeemed(sb: Sandbox, cs: dict[str, Any]) -> list[discounts.Redemption]:
+    out = []
+    for coupon_id, promo_id in cs["_x"].get("redemptions", []):
+        promo = sb.store.get(promo_id) if promo_id else None
+        out.append((discounts.load_coupon(sb, coupon_id), promo))
+    return out
 
 
 def _set_discounts(cs: dict[str, Any], redemptions: list[discounts.Redemption]) -> None:
@@ -235,6 +321,10 @@ def complete(
     _expire_due(sb, cs)
     if cs["status"] != "open":
         raise StripeError("This Checkout Session is no longer active.")
+    if cs["mode"] == "payment":
+        return one_time.complete(
+            sb, cs, method=one_time.method_for(card_number), email=email, redeem=_redemptions
+        )
     token = payments.token_for_number(card_number)
     data = cs["_x"]["subscription_data"]
     behaviour = core.TEST_CARDS[token][2]

@@ -6,7 +6,7 @@ import logging
 import threading
 from typing import Any
 
-from .. import lifecycle
+from .. import lifecycle, one_time
 from ..app import Sandbox
 from ..errors import StripeError, invalid
 from ..objects import core
@@ -140,6 +140,11 @@ class ClockRunner:
             self.sb.wake_clocks.clear()
             if self.stop.is_set():
                 return
+            try:
+                with self.sb.store.transaction():
+                    one_time.settle_due(self.sb)
+            except Exception:
+                log.exception("settling bank debits failed")
             with self.sb.store.lock:
                 pending = [
                     c["id"]

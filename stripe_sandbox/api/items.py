@@ -11,11 +11,12 @@ from ..objects import billing, core
 from .common import merge_metadata
 
 
-def load_price(sb: Sandbox, price_id: Any, param: str) -> dict[str, Any]:
+def load_price(sb: Sandbox, price_id: Any, param: str, *, recurring: bool = True) -> dict[str, Any]:
+    """Return an active price (a recurring one unless ``recurring`` is False)."""
     if not price_id:
         raise missing(param)
     price = sb.load(price_id, "price", param)
-    if price["type"] != "recurring":
+    if recurring and price["type"] != "recurring":
         raise invalid(
             param,
             "The price specified is set to `type=one_time` but this field "

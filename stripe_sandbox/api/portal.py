@@ -173,6 +173,23 @@ def switchable_prices(sb: Sandbox, conf: dict[str, Any]) -> list[dict[str, Any]]
     ]
 
 
+def quantity_bounds(conf: dict[str, Any], sub: dict[str, Any]) -> tuple[int, int] | None:
+    """The quantities the portal lets the customer choose for the subscription's product:
+    the configuration allows ``quantity`` updates and lists the product with an enabled
+    ``adjustable_quantity``; None otherwise."""
+    feature = conf["features"]["subscription_update"]
+    if not feature.get("enabled") or "quantity" not in (
+        feature.get("default_allowed_updates") or []
+    ):
+        return None
+    product = sub["items"]["data"][0]["price"]["product"]
+    for listed in feature.get("products") or []:
+        adjustable = listed.get("adjustable_quantity") or {}
+        if listed.get("product") == product and adjustable.get("enabled"):
+            return int(adjustable.get("minimum") or 0), int(adjustable.get("maximum") or 99)
+    return None
+
+
 def customer_subscriptions(sb: Sandbox, customer_id: str) -> list[dict[str, Any]]:
     return [
         s
@@ -236,6 +253,21 @@ def act(sb: Sandbox, bps: dict[str, Any], form: dict[str, str]) -> str:
         )
         item = sub["items"]["data"][0]
         invoice_now = switch_items(sb, sub, [{"id": item["id"], "price": price_id}], behaviour, now)
+        message = "Your plan was updated."
+    elif action == "quantity":
+        bounds = quantity_bounds(conf, sub)
+        given = form.get("quantity", "").strip()
+        if bounds is None:
+            raise StripeError("This subscription's quantity cannot be changed here.")
+        if not given.isdigit() or not bounds[0] <= int(given) <= bounds[1]:
+            raise StripeError(f"Choose between {bounds[0]} and {bounds[1]}.", param="quantity")
+        behaviour = (
+            conf["features"]["subscription_update"].get("proration_behavior") or "create_prorations"
+        )
+        item = sub["items"]["data"][0]
+        invoice_now = switch_items(
+            sb, sub, [{"id": item["id"], "quantity": int(given)}], behaviour, now
+        )
         message = "Your plan was updated."
     elif action == "confirm_update":
         # The deep link's one step: the change Masthead asked for, as the session holds it.

@@ -93,9 +93,7 @@ def _update_confirm(
             )
     return {
         "discounts": given.get("discounts") or [],
-        "items": [
-            {"id": item["id"], "price": item.get("price"), "quantity": item.get("quantity")}
-        ],
+        "items": [{"id": item["id"], "price": item.get("price"), "quantity": item.get("quantity")}],
         "subscription": sub["id"],
     }
 

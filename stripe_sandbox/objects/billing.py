@@ -288,9 +288,9 @@ def payment_intent(
     now: int,
     amount: int,
     currency: str,
-    customer: str,
+    customer: str | None,
     payment_method: str | None,
-    description: str,
+    description: str | None,
 ) -> dict[str, Any]:
     pi_id = new_id("pi")
     return {

@@ -10,6 +10,8 @@ STATEMENT_DESCRIPTOR = "MASTHEAD SANDBOX"
 
 
 def _card_details(pm: dict[str, Any], amount: int) -> dict[str, Any]:
+    if pm["type"] != "card":
+        return {pm["type"]: dict(pm[pm["type"]]), "type": pm["type"]}
     card = pm["card"]
     return {
         "card": {
@@ -93,7 +95,7 @@ def charge(
         "failure_message": None if succeeded else "Your card was declined.",
         "fraud_details": {},
         "livemode": False,
-        "metadata": {},
+        "metadata": dict(pi["metadata"]),
         "on_behalf_of": None,
         "outcome": dict(APPROVED if succeeded else DECLINED),
         "paid": succeeded,

@@ -105,9 +105,12 @@ def test_sign_up_waits_for_the_emailed_link_and_the_link_signs_in(db, mailoutbox
     response = signup(APIClient(), "reader@example.com")
 
     assert_waits_for_the_email(response)
-    assert APIClient(HTTP_X_SESSION_TOKEN=response.json()["meta"]["session_token"]).get(
-        "/api/v1/me/"
-    ).status_code == 401
+    assert (
+        APIClient(HTTP_X_SESSION_TOKEN=response.json()["meta"]["session_token"])
+        .get("/api/v1/me/")
+        .status_code
+        == 401
+    )
     assert len(mailoutbox) == 1 and "confirm your email address" in mailoutbox[0].subject
     pending = APIClient(HTTP_X_SESSION_TOKEN=response.json()["meta"]["session_token"])
     verified = pending.post(VERIFY, {"key": confirmation_key("reader@example.com")}, "json")
@@ -115,9 +118,7 @@ def test_sign_up_waits_for_the_emailed_link_and_the_link_signs_in(db, mailoutbox
     assert APIClient(HTTP_X_SESSION_TOKEN=token).get("/api/v1/me/").status_code == 200
 
 
-def test_sign_up_with_a_taken_address_answers_as_for_a_new_one_and_emails_the_owner(
-    db, mailoutbox
-):
+def test_sign_up_with_a_taken_address_answers_as_for_a_new_one_and_emails_the_owner(db, mailoutbox):
     """Enumeration prevention: a stranger learns nothing; the owner hears of the attempt."""
     UserFactory(email="reader@example.com")
     new = signup(APIClient(), "someone.new@example.com")

@@ -156,9 +156,7 @@ def test_a_request_that_skipped_a_trusted_proxy_counts_on_its_peers_address(sett
 def test_without_a_trusted_proxy_a_forged_forwarded_for_buys_no_fresh_bucket():  # type: ignore[no-untyped-def]
     client = Client(REMOTE_ADDR="203.0.113.7")
 
-    answers = [
-        _fail_signing_in(client, f"192.0.2.{n}", 1)[0] for n in range(11)
-    ]
+    answers = [_fail_signing_in(client, f"192.0.2.{n}", 1)[0] for n in range(11)]
 
     assert LIMITED not in answers[:10] and answers[10] == LIMITED
 

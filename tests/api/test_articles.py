@@ -13,6 +13,9 @@ from membership.services import entitlement_grant, trial_start
 from tests.api.conftest import MARKER
 from tests.factories import ArticleFactory, TitleFactory, UserFactory
 
+# The entitlement paywall alone: the meter is off (its own tests are in test_meter*.py).
+pytestmark = pytest.mark.usefixtures("meter_off")
+
 ARTICLES = "/api/v1/articles/"
 TEASER_KEYS = {
     "id",

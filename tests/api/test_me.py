@@ -27,6 +27,9 @@ def test_me_shows_the_reader_without_a_trial(reader, reader_client):
         "trial_eligibility": "available",
         "entitlements": [],
         "subscription": None,
+        "group": None,
+        "credits": {"balance": 0, "unlocked": []},
+        "app_account_token": str(reader.app_account.token),
     }
 
 

@@ -81,9 +81,7 @@ def test_the_url_is_named() -> None:
 
 @pytest.mark.parametrize("state", sorted(READERS))
 @pytest.mark.parametrize("free", [False, True])
-def test_the_decision_is_the_paywalls_own(
-    staff_client: APIClient, state: str, free: bool
-) -> None:
+def test_the_decision_is_the_paywalls_own(staff_client: APIClient, state: str, free: bool) -> None:
     reader = READERS[state]()
     article = ArticleFactory(is_free=free)
 

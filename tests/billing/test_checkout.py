@@ -102,7 +102,9 @@ def test_the_api_answers_the_url_of_a_checkout_session_for_the_reader(
     plan = plan_on_sale()
 
     response = reader_client.post(
-        CHECKOUT, {"plan": plan.slug, "interval": "year"}, "json",
+        CHECKOUT,
+        {"plan": plan.slug, "interval": "year"},
+        "json",
         HTTP_HOST="news.example.com:1337",
     )
 

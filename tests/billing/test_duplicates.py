@@ -40,9 +40,7 @@ def test_the_newer_of_two_paid_subscriptions_is_cancelled_and_refunded(sandbox_a
     second = open_checkout(reader, price_id, customer.stripe_id, "tab-2")
     checkout_pay(first.url)
     checkout_pay(second.url)
-    sessions = [
-        stripe_gateway.checkout_session_retrieve(session_id=s.id) for s in (first, second)
-    ]
+    sessions = [stripe_gateway.checkout_session_retrieve(session_id=s.id) for s in (first, second)]
 
     kept = checkout_session_apply(session=sessions[0])
     dropped = checkout_session_apply(session=sessions[1])

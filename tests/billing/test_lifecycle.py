@@ -124,9 +124,7 @@ def test_checkout_renewal_failure_grace_card_fix_and_cancel_at_period_end(
         cancel_url=f"{SITE}/pricing/",
         trial_end=None,
     )
-    status, headers, _ = http_request(
-        session.url, "POST", form={"card_number": "4242424242424242"}
-    )
+    status, headers, _ = http_request(session.url, "POST", form={"card_number": "4242424242424242"})
     assert status == 303 and headers["location"].startswith(f"{SITE}/billing/success/")
     subscription = wait_for(
         lambda: (s := story.subscription()) and s.status == "active" and s, "active"

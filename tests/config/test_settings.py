@@ -71,8 +71,14 @@ def test_production_without_site_url_refuses_to_start(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["news.example.com", "ftp://news.example.com", "https://news.example.com/shop/",
-            "https://news.example.com:port", "https://"],
+    "url",
+    [
+        "news.example.com",
+        "ftp://news.example.com",
+        "https://news.example.com/shop/",
+        "https://news.example.com:port",
+        "https://",
+    ],
 )
 def test_a_site_url_that_is_not_a_scheme_and_a_host_is_refused(tmp_path: Path, url: str) -> None:
     result = django_check(tmp_path, **{**PRODUCTION, "SITE_URL": url})
@@ -94,8 +100,13 @@ def test_trusted_proxy_count_sets_allauths_and_drfs_proxy_counts(tmp_path: Path)
         "print(app_settings.TRUSTED_PROXY_COUNT, api_settings.NUM_PROXIES)"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"}, check=False,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        check=False,
     )
     assert result.stdout.split() == ["2", "2"], result.stderr
 

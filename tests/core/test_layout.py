@@ -6,7 +6,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["accounts", "membership", "billing", "web", "privacy"]
+APPS = [
+    "accounts",
+    "membership",
+    "groups",
+    "billing",
+    "appstores",
+    "gifts",
+    "publishers",
+    "web",
+    "privacy",
+]
 
 
 def _imported_modules(package: str) -> list[tuple[str, str]]:
@@ -73,3 +83,45 @@ def test_no_task_shares_a_service_name() -> None:
 
         assert task_names
         assert task_names & set(app_services.__all__) == set()
+
+
+# Which apps each app may import: ``web -> publishers -> gifts -> billing -> groups ->
+# membership -> accounts``; app stores stand on membership beside billing (neither imports
+# the other).
+LOWER = {
+    "accounts": set(),
+    "membership": {"accounts"},
+    "groups": {"membership", "accounts"},
+    "billing": {"groups", "membership", "accounts"},
+    "appstores": {"membership", "accounts"},
+    "gifts": {"billing", "membership", "accounts"},
+    "publishers": {"gifts", "billing", "appstores", "groups", "membership", "accounts"},
+    "web": {"publishers", "gifts", "billing", "appstores", "groups", "membership", "accounts"},
+}
+
+
+@pytest.mark.parametrize("app", sorted(LOWER))
+def test_apps_import_only_the_apps_below_them(app: str) -> None:
+    forbidden = set(APPS) - LOWER[app] - {app}
+    offenders = [(f, m) for f, m in _imported_modules(app) if _top(m) in forbidden]
+
+    assert offenders == []
+
+
+def test_the_app_store_sandbox_imports_none_of_the_apps() -> None:
+    apps = {*APPS, "core", "config"}
+    offenders = [(f, m) for f, m in _imported_modules("appstore_sandbox") if _top(m) in apps]
+
+    assert offenders == []
+
+
+def test_only_the_store_gateways_import_the_stores_libraries() -> None:
+    libraries = {"appstoreserverlibrary", "google"}
+    offenders = [
+        (f, m)
+        for app in APPS
+        for f, m in _imported_modules(app)
+        if _top(m) in libraries and not f.startswith("appstores/gateways/")
+    ]
+
+    assert offenders == []

@@ -197,7 +197,10 @@ def test_a_comp_reader_who_had_a_trial_is_asked_to_subscribe_outside_their_title
         trial_start(user=reader)
     covered = TitleFactory()
     comp_grant(
-        user=reader, titles=[covered], ends_at=datetime.now(UTC) + timedelta(days=7), note="x",
+        user=reader,
+        titles=[covered],
+        ends_at=datetime.now(UTC) + timedelta(days=7),
+        note="x",
         actor=None,
     )
 

@@ -42,9 +42,7 @@ def test_the_admin_is_branded_masthead(client: Client, editor: User) -> None:
     assert "Django administration" not in page
 
 
-def test_the_member_list_says_who_can_read_now_and_with_what(
-    client: Client, editor: User
-) -> None:
+def test_the_member_list_says_who_can_read_now_and_with_what(client: Client, editor: User) -> None:
     trialling = UserFactory(email="trialling@example.com")
     trial_start(user=trialling)
     UserFactory(email="nothing@example.com")
@@ -179,9 +177,7 @@ class TestDeletingAMember:
         member = UserFactory(email="had.trial@example.com")
         trial_start(user=member)
 
-        response = client.get(
-            reverse("admin:accounts_user_delete", args=[member.pk]), follow=True
-        )
+        response = client.get(reverse("admin:accounts_user_delete", args=[member.pk]), follow=True)
 
         page = response.content.decode()
         assert response.status_code == 200

@@ -63,9 +63,7 @@ def test_reminder_goes_out_once_even_when_the_sweep_runs_twice(trial_ending, run
     ) == [NOW]
 
 
-def test_duplicated_reminder_tasks_send_one_email(
-    trial_ending, django_capture_on_commit_callbacks
-):
+def test_duplicated_reminder_tasks_send_one_email(trial_ending, django_capture_on_commit_callbacks):
     trial = trial_ending(NOW + timedelta(days=2))
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -197,12 +197,14 @@ def test_a_redelivered_message_does_not_take_over_an_event_a_live_worker_is_appl
     wait_until(lambda: row(ended["id"]).status == "succeeded", "the event applied", 30)
     # The second worker's retry comes back (to either worker) and finds the event applied.
     wait_until(
-        lambda: [
-            result
-            for worker in (first, second)
-            for result in task_results(worker, "billing.tasks.webhook_event_apply")
-        ]
-        == ["'succeeded'", "'skipped'"],
+        lambda: (
+            [
+                result
+                for worker in (first, second)
+                for result in task_results(worker, "billing.tasks.webhook_event_apply")
+            ]
+            == ["'succeeded'", "'skipped'"]
+        ),
         "the retried message to find the event applied",
         LEASE_SECONDS + 30,
     )

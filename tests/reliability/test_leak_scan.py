@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -23,8 +24,13 @@ import pytest
 import time_machine
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
+from membership.meter_models import MeterRead
+from membership.models import Article, EntitlementSource
+from membership.services.gift_links import gift_link_create
 from tests.billing import conftest as billing_fixtures
+from tests.factories import EntitlementFactory, UserFactory
 from tests.reliability.readers import (
     MARKER,
     READER_WITH_ACCESS,
@@ -141,11 +147,14 @@ def api_urls(client: Client, catalogue: Catalogue) -> list[str]:
     return urls
 
 
-def crawl(client: Client, catalogue: Catalogue, token: str | None) -> Crawl:
-    """Fetch every address and every link found, once each; count the marker in each."""
+def crawl(
+    client: Client, catalogue: Catalogue, token: str | None, extra: tuple[str, ...] = ()
+) -> Crawl:
+    """Fetch every address (and ``extra`` ones first) and every link found, once each;
+    count the marker in each."""
     result = Crawl()
     api_headers = {"HTTP_X_SESSION_TOKEN": token} if token else {}
-    queue = [*site_urls(catalogue), *NOT_FOUND, *api_urls(client, catalogue)]
+    queue = [*extra, *site_urls(catalogue), *NOT_FOUND, *api_urls(client, catalogue)]
     seen: set[str] = set()
     while queue and len(seen) < MAX_PAGES:
         url = queue.pop(0)
@@ -198,6 +207,7 @@ def _must_have_crawled(result: Crawl, catalogue: Catalogue) -> None:
     assert result.statuses[404] >= len(NOT_FOUND)
 
 
+@pytest.mark.usefixtures("meter_off")  # the meter's readers: the next test
 @pytest.mark.parametrize("state", ["anonymous", *READERS_WITHOUT_ACCESS, "payment_failed"])
 def test_no_premium_body_reaches_a_reader_without_access(  # type: ignore[no-untyped-def]
     state, world, sandbox_api, client, settings
@@ -223,6 +233,35 @@ def test_no_premium_body_reaches_a_reader_without_access(  # type: ignore[no-unt
     print(f"{state}: {len(result.markers)} addresses, statuses {dict(result.statuses)}")
 
 
+@pytest.mark.parametrize(
+    ("state", "limit", "reason"), [("anonymous", 2, "sign_up"), ("registered", 5, "start_trial")]
+)
+def test_a_reader_who_spent_the_meter_gets_only_the_articles_counted_this_month(  # type: ignore[no-untyped-def]
+    state, limit, reason, world, client
+):
+    """A device (web cookie, used by the API too) or a signed-in reader spends the month's
+    free articles; the crawl then finds those bodies (a re-read is free) and no other."""
+    token = None
+    if state == "registered":
+        reader = UserFactory()
+        client.force_login(reader)
+        token = session_token(reader)
+    spent = world.premium[:limit]
+    for article in spent:
+        assert MARKER in client.get(f"/articles/{article.pk}/").content.decode()
+    assert MARKER not in client.get(f"/articles/{world.premium[limit].pk}/").content.decode()
+
+    result = crawl(client, world, token)
+
+    _must_have_crawled(result, world)
+    expected = {f"/articles/{a.pk}/" for a in spent}
+    expected |= {f"/api/v1/articles/{a.pk}/" for a in spent}
+    assert set(result.leaks()) == expected
+    premium, open_ = len(world.premium), len(world.open)
+    assert result.reasons == {"metered": limit, reason: premium - limit, "free_article": open_}
+    assert MeterRead.objects.count() == limit
+
+
 def test_the_scan_bites_the_marker_reaches_a_reader_with_access_on_article_answers_only(  # type: ignore[no-untyped-def]
     world, client
 ):
@@ -236,3 +275,45 @@ def test_the_scan_bites_the_marker_reaches_a_reader_with_access_on_article_answe
     expected |= {f"/api/v1/articles/{a.pk}/" for a in world.premium}
     assert set(result.leaks()) == expected
     assert result.reasons == {"trial": len(world.premium), "free_article": len(world.open)}
+
+
+def _gift_urls(articles: list[Article], gift: str) -> tuple[str, ...]:
+    """Each article's page (both addresses) and API answer, opened with the gift token."""
+    return tuple(
+        url
+        for article in articles
+        for url in (
+            f"/a/{article.pk}/?gift={gift}",
+            f"/articles/{article.pk}/?gift={gift}",
+            f"{ARTICLE_API}{article.pk}/?gift={gift}",
+        )
+    )
+
+
+@pytest.mark.usefixtures("meter_off")
+@pytest.mark.parametrize("link", ["expired", "other_article", "live"])
+def test_a_gift_link_opens_its_own_article_while_live_and_nothing_else(  # type: ignore[no-untyped-def]
+    link, world, client, settings
+):
+    """Anonymous, with no free articles from the meter, crawling with a subscriber's gift
+    token on every article: an expired link opens nothing, a link opens no other article,
+    and (so the scan bites) a live link opens its own article's three addresses only."""
+    giver = EntitlementFactory(
+        source=EntitlementSource.SUBSCRIPTION,
+        starts_at=datetime(2020, 1, 1, tzinfo=UTC),
+        ends_at=datetime(2035, 1, 1, tzinfo=UTC),
+    ).user
+    target = world.premium[0]
+    given_at = timezone.now() - timedelta(days=settings.GIFT_LINK_DAYS if link == "expired" else 1)
+    gift = gift_link_create(giver=giver, article=target, at=given_at).token
+    others = [a for a in world.premium + world.open if a != target]
+
+    opened = others if link == "other_article" else [target, *others]
+
+    result = crawl(client, world, None, extra=_gift_urls(opened, gift))
+
+    _must_have_crawled(result, world)
+    expected = set(_gift_urls([target], gift)) if link == "live" else set()
+    assert set(result.leaks()) == expected
+    for url in _gift_urls(others, gift):
+        assert result.markers[url] == 0

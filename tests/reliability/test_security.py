@@ -147,17 +147,35 @@ def post_forms(client: Client, pages: list[str]) -> list[Form]:
 
 PAGES = {
     # /admin/login/ sends visitors to WEB_LOGIN (staff sign in through allauth, rate limited).
-    "anonymous": ["/", "/pricing/", "{article}", WEB_LOGIN, "/accounts/signup/",
-                  "/accounts/password/reset/"],
-    "never_trialled": ["/", "/pricing/", "{article}", "/account/", "/accounts/email/",
-                       "/accounts/password/change/", "/accounts/logout/"],
+    "anonymous": [
+        "/",
+        "/pricing/",
+        "{article}",
+        WEB_LOGIN,
+        "/accounts/signup/",
+        "/accounts/password/reset/",
+    ],
+    "never_trialled": [
+        "/",
+        "/pricing/",
+        "{article}",
+        "/account/",
+        "/accounts/email/",
+        "/accounts/password/change/",
+        "/accounts/logout/",
+    ],
     "subscriber": ["/account/", "{article}"],
 }
 # Forms each state must show, so the crawl cannot pass by finding none.
 EXPECTED = {
     "anonymous": {"/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"},
-    "never_trialled": {"/trial/", "/billing/subscribe/", "/accounts/email/",
-                       "/accounts/password/change/", "/accounts/logout/"},
+    "never_trialled": {
+        "/trial/",
+        "/billing/subscribe/",
+        "/accounts/email/",
+        "/accounts/password/change/",
+        "/accounts/logout/",
+    },
     "subscriber": {MANAGE},
 }
 
@@ -225,8 +243,12 @@ def test_an_api_post_with_the_session_cookie_and_no_csrf_token_is_refused_as_jso
 
 @pytest.mark.parametrize(
     "path",
-    ["/_allauth/browser/v1/auth/login", "/_allauth/browser/v1/auth/signup",
-     "/_allauth/browser/v1/account/password/change", "/_allauth/browser/v1/account/email"],
+    [
+        "/_allauth/browser/v1/auth/login",
+        "/_allauth/browser/v1/auth/signup",
+        "/_allauth/browser/v1/account/password/change",
+        "/_allauth/browser/v1/account/email",
+    ],
 )
 def test_the_browser_sign_in_api_refuses_a_post_without_its_csrf_token_as_json(path):  # type: ignore[no-untyped-def]
     client = Client(enforce_csrf_checks=True)
@@ -286,8 +308,13 @@ def test_a_trial_start_naming_another_reader_starts_only_the_callers(two_readers
 def test_checkout_naming_another_readers_customer_opens_the_callers_own(two_readers, sandbox_api):  # type: ignore[no-untyped-def]
     a, b, catalogue = two_readers
     b_customer = Customer.objects.get(user=b).stripe_id
-    body = {"plan": catalogue.plans[0].slug, "interval": "month", "customer": b_customer,
-            "user": b.pk, "client_reference_id": str(b.pk)}
+    body = {
+        "plan": catalogue.plans[0].slug,
+        "interval": "month",
+        "customer": b_customer,
+        "user": b.pk,
+        "client_reference_id": str(b.pk),
+    }
 
     response = _token_client(a).post(CHECKOUT, body, content_type="application/json")
 
@@ -303,8 +330,9 @@ def test_another_readers_checkout_session_is_refused_on_the_welcome_page(two_rea
     c = UserFactory()  # pays at Checkout; A comes back with C's session id
     c_client = Client()
     c_client.force_login(c)
-    started = c_client.post("/billing/subscribe/", {"plan": catalogue.plans[0].slug,
-                                                    "period": "monthly"})
+    started = c_client.post(
+        "/billing/subscribe/", {"plan": catalogue.plans[0].slug, "period": "monthly"}
+    )
     welcome = path_of(checkout_pay(started["Location"]))
     a_client = Client()
     a_client.force_login(a)
@@ -382,17 +410,23 @@ def _pk_of(model: Any) -> str:
 
 
 def _rows() -> dict[str, int]:
-    models = [m for m in apps.get_models() if m._meta.app_label in
-              ("accounts", "membership", "billing", "account", "auth", "django_celery_beat")]
+    models = [
+        m
+        for m in apps.get_models()
+        if m._meta.app_label
+        in ("accounts", "membership", "billing", "account", "auth", "django_celery_beat")
+    ]
     return {m._meta.label: m.objects.count() for m in models}
 
 
 def test_every_admin_address_refuses_readers_and_visitors_and_opens_for_staff(two_readers):  # type: ignore[no-untyped-def]
     a, b, _ = two_readers
-    Trial.objects.create(user=a, email_hash="x" * 64, started_at=a.date_joined,
-                         ends_at=a.date_joined)
-    Entitlement.objects.create(user=b, source="comp", starts_at=b.date_joined,
-                               ends_at=b.date_joined)
+    Trial.objects.create(
+        user=a, email_hash="x" * 64, started_at=a.date_joined, ends_at=a.date_joined
+    )
+    Entitlement.objects.create(
+        user=b, source="comp", starts_at=b.date_joined, ends_at=b.date_joined
+    )
     urls = admin_urls()
     reader = Client()
     reader.force_login(a)
@@ -422,8 +456,7 @@ def test_every_admin_address_refuses_readers_and_visitors_and_opens_for_staff(tw
 
 
 def test_check_deploy_with_production_settings_reports_nothing(tmp_path):  # type: ignore[no-untyped-def]
-    keep = ("PATH", "HOME", "LANG", "PYTHONPATH", "DATABASE_URL", "CACHE_URL",
-            "CELERY_BROKER_URL")
+    keep = ("PATH", "HOME", "LANG", "PYTHONPATH", "DATABASE_URL", "CACHE_URL", "CELERY_BROKER_URL")
     env = {k: v for k, v in os.environ.items() if k in keep}
     env.update(
         DEBUG="false",
@@ -438,7 +471,11 @@ def test_check_deploy_with_production_settings_reports_nothing(tmp_path):  # typ
 
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr

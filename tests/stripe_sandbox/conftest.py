@@ -51,15 +51,30 @@ def make_sandbox(tmp_path) -> Iterator[Callable[..., RunningSandbox]]:
 def catalog(client: Any) -> dict[str, Any]:
     """A product with a monthly and a yearly price."""
     prod = client.v1.products.create(params={"name": "Masthead Membership"})
-    monthly = client.v1.prices.create(params={
-        "product": prod.id, "unit_amount": 900, "currency": "usd",
-        "recurring": {"interval": "month"}})
-    yearly = client.v1.prices.create(params={
-        "product": prod.id, "unit_amount": 9000, "currency": "usd",
-        "recurring": {"interval": "year"}})
-    premium = client.v1.prices.create(params={
-        "product": prod.id, "unit_amount": 1500, "currency": "usd",
-        "recurring": {"interval": "month"}})
+    monthly = client.v1.prices.create(
+        params={
+            "product": prod.id,
+            "unit_amount": 900,
+            "currency": "usd",
+            "recurring": {"interval": "month"},
+        }
+    )
+    yearly = client.v1.prices.create(
+        params={
+            "product": prod.id,
+            "unit_amount": 9000,
+            "currency": "usd",
+            "recurring": {"interval": "year"},
+        }
+    )
+    premium = client.v1.prices.create(
+        params={
+            "product": prod.id,
+            "unit_amount": 1500,
+            "currency": "usd",
+            "recurring": {"interval": "month"},
+        }
+    )
     return {"product": prod, "monthly": monthly, "yearly": yearly, "premium": premium}
 
 
@@ -89,8 +104,9 @@ class Receiver:
         with self.lock:
             return [r.event for r in self.received]
 
-    def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool],
-                 timeout: float = 10.0) -> list[dict[str, Any]]:
+    def wait_for(
+        self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
         return wait_until(lambda: predicate(self.events()) and self.events(), timeout)
 
 
@@ -127,8 +143,9 @@ def receiver() -> Iterator[Receiver]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     rec.url = f"http://127.0.0.1:{server.server_address[1]}/webhooks/stripe"
     yield rec
@@ -153,13 +170,21 @@ def advance(client: Any, clock_id: str, to: int) -> Any:
     """Advance a test clock and wait until it is ready again."""
     clock = client.v1.test_helpers.test_clocks.advance(clock_id, params={"frozen_time": to})
     assert clock.status in ("advancing", "ready")
-    return wait_until(lambda: (c := client.v1.test_helpers.test_clocks.retrieve(clock_id))
-                      .status == "ready" and c, timeout=30)
+    return wait_until(
+        lambda: (
+            (c := client.v1.test_helpers.test_clocks.retrieve(clock_id)).status == "ready" and c
+        ),
+        timeout=30,
+    )
 
 
-def http_request(url: str, method: str = "GET", form: dict[str, str] | None = None,
-                 raw: bytes | None = None, headers: dict[str, str] | None = None,
-                 ) -> tuple[int, dict[str, str], str]:
+def http_request(
+    url: str,
+    method: str = "GET",
+    form: dict[str, str] | None = None,
+    raw: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], str]:
     """Send one request without following redirects; return status, headers and body."""
     from urllib.parse import urlencode
 

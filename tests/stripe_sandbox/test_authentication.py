@@ -15,9 +15,14 @@ def _renewal_needing_authentication(client, catalog, email):
     """A trial on 3184 that ends: the first charge waits for authentication."""
     clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": T0})
     cus = client.v1.customers.create(params={"email": email, "test_clock": clock.id})
-    sub = client.v1.subscriptions.create(params={
-        "customer": cus.id, "items": [{"price": catalog["monthly"].id}],
-        "trial_period_days": 3, "default_payment_method": "pm_card_authenticationRequired"})
+    sub = client.v1.subscriptions.create(
+        params={
+            "customer": cus.id,
+            "items": [{"price": catalog["monthly"].id}],
+            "trial_period_days": 3,
+            "default_payment_method": "pm_card_authenticationRequired",
+        }
+    )
     advance(client, clock.id, T0 + 3 * DAY + 60)
     sub = client.v1.subscriptions.retrieve(sub.id, params={"expand": ["latest_invoice"]})
     return clock, cus, sub, sub.latest_invoice
@@ -48,8 +53,9 @@ def test_completing_authentication_on_the_hosted_page_pays_the_invoice(client, c
     assert status == 200 and "$9.00" in html and "ending in 3184" in html
     buttons = _buttons(html)
     assert set(buttons) == {"Complete authentication", "Fail authentication"}
-    status, headers, _ = http_request(inv.hosted_invoice_url, "POST",
-                                      form={"action": buttons["Complete authentication"]})
+    status, headers, _ = http_request(
+        inv.hosted_invoice_url, "POST", form={"action": buttons["Complete authentication"]}
+    )
     assert status == 303 and headers["location"].startswith(inv.hosted_invoice_url)
     status, _, html = http_request(headers["location"])
     assert "Payment complete" in html and "paid" in html
@@ -62,18 +68,24 @@ def test_completing_authentication_on_the_hosted_page_pays_the_invoice(client, c
     sub = client.v1.subscriptions.retrieve(sub.id)
     assert sub.status == "active"
     events = events_for(client, cus.id, since=T0)
-    after = [e.type for e in events][[e.type for e in events].index(
-        "invoice.payment_action_required"):]
-    for expected in ("charge.succeeded", "payment_intent.succeeded", "invoice.paid",
-                     "customer.subscription.updated"):
+    after = [e.type for e in events][
+        [e.type for e in events].index("invoice.payment_action_required") :
+    ]
+    for expected in (
+        "charge.succeeded",
+        "payment_intent.succeeded",
+        "invoice.paid",
+        "customer.subscription.updated",
+    ):
         assert expected in after, expected
     back = [e for e in events if e.type == "customer.subscription.updated"][-1]
     assert back.data.object.status == "active"
     assert back.data.previous_attributes["status"] == "past_due"
     assert not client.v1.customers.retrieve(cus.id).delinquent
     # Nothing to authenticate any more: the page shows the invoice as paid.
-    again = http_request(inv.hosted_invoice_url, "POST",
-                         form={"action": "complete_authentication"})[1]["location"]
+    again = http_request(
+        inv.hosted_invoice_url, "POST", form={"action": "complete_authentication"}
+    )[1]["location"]
     assert "does+not+need+authentication" in again
     # 3184 asks on every off-session payment: the next renewal waits again.
     advance(client, clock.id, sub["items"].data[0].current_period_end + 60)
@@ -81,11 +93,13 @@ def test_completing_authentication_on_the_hosted_page_pays_the_invoice(client, c
 
 
 def test_failing_authentication_leaves_the_invoice_open_and_the_subscription_past_due(
-        client, catalog):
+    client, catalog
+):
     _, cus, sub, inv = _renewal_needing_authentication(client, catalog, "3ds-no@example.com")
     buttons = _buttons(http_request(inv.hosted_invoice_url)[2])
-    status, headers, _ = http_request(inv.hosted_invoice_url, "POST",
-                                      form={"action": buttons["Fail authentication"]})
+    status, headers, _ = http_request(
+        inv.hosted_invoice_url, "POST", form={"action": buttons["Fail authentication"]}
+    )
     assert status == 303
     html = http_request(headers["location"])[2]
     assert "Authentication failed" in html and "name='card_number'" in html
@@ -99,8 +113,9 @@ def test_failing_authentication_leaves_the_invoice_open_and_the_subscription_pas
     assert types[-2:] == ["payment_intent.payment_failed", "invoice.payment_failed"]
 
     # The customer tries again with the same card: it asks again, and this time passes.
-    status, headers, _ = http_request(inv.hosted_invoice_url, "POST", form={
-        "action": "pay", "card_number": "4000 0027 6000 3184"})
+    status, headers, _ = http_request(
+        inv.hosted_invoice_url, "POST", form={"action": "pay", "card_number": "4000 0027 6000 3184"}
+    )
     html = http_request(headers["location"])[2]
     assert set(_buttons(html)) == {"Complete authentication", "Fail authentication"}
     http_request(inv.hosted_invoice_url, "POST", form={"action": "complete_authentication"})
@@ -110,31 +125,45 @@ def test_failing_authentication_leaves_the_invoice_open_and_the_subscription_pas
 
 def test_a_new_subscription_on_3184_is_incomplete_until_authenticated(client, catalog):
     cus = client.v1.customers.create(params={"email": "3ds-new@example.com"})
-    sub = client.v1.subscriptions.create(params={
-        "customer": cus.id, "items": [{"price": catalog["monthly"].id}],
-        "default_payment_method": "pm_card_authenticationRequired",
-        "expand": ["latest_invoice"]})
+    sub = client.v1.subscriptions.create(
+        params={
+            "customer": cus.id,
+            "items": [{"price": catalog["monthly"].id}],
+            "default_payment_method": "pm_card_authenticationRequired",
+            "expand": ["latest_invoice"],
+        }
+    )
     assert sub.status == "incomplete" and sub.latest_invoice.status == "open"
-    http_request(sub.latest_invoice.hosted_invoice_url, "POST",
-                 form={"action": "complete_authentication"})
+    http_request(
+        sub.latest_invoice.hosted_invoice_url, "POST", form={"action": "complete_authentication"}
+    )
     assert client.v1.subscriptions.retrieve(sub.id).status == "active"
 
 
 def test_an_open_invoice_is_paid_on_its_page_with_another_card(client, catalog):
     cus = client.v1.customers.create(params={"email": "repay@example.com"})
-    sub = client.v1.subscriptions.create(params={
-        "customer": cus.id, "items": [{"price": catalog["monthly"].id}],
-        "default_payment_method": "pm_card_chargeCustomerFail", "expand": ["latest_invoice"]})
+    sub = client.v1.subscriptions.create(
+        params={
+            "customer": cus.id,
+            "items": [{"price": catalog["monthly"].id}],
+            "default_payment_method": "pm_card_chargeCustomerFail",
+            "expand": ["latest_invoice"],
+        }
+    )
     url = sub.latest_invoice.hosted_invoice_url
-    for number, shown in (("4000000000000002", "Your card was declined."),
-                          ("1234", "Your card number is invalid.")):
-        status, headers, _ = http_request(url, "POST", form={"action": "pay",
-                                                             "card_number": number})
+    for number, shown in (
+        ("4000000000000002", "Your card was declined."),
+        ("1234", "Your card number is invalid."),
+    ):
+        status, headers, _ = http_request(
+            url, "POST", form={"action": "pay", "card_number": number}
+        )
         assert status == 303
         assert shown in http_request(headers["location"])[2]
     assert client.v1.invoices.retrieve(sub.latest_invoice.id).status == "open"
-    status, headers, _ = http_request(url, "POST", form={"action": "pay",
-                                                         "card_number": "4242424242424242"})
+    status, headers, _ = http_request(
+        url, "POST", form={"action": "pay", "card_number": "4242424242424242"}
+    )
     html = http_request(headers["location"])[2]
     assert "Payment complete" in html and "View receipt" in html
     assert client.v1.invoices.retrieve(sub.latest_invoice.id).status == "paid"

@@ -32,26 +32,44 @@ def test_a_lookup_key_moves_only_with_transfer_lookup_key(client, catalog):
     key = f"plan-{uuid.uuid4().hex}"
     client.v1.prices.update(catalog["monthly"].id, params={"lookup_key": key})
     with pytest.raises(stripe.InvalidRequestError) as exc:
-        client.v1.prices.create(params={"product": catalog["product"].id, "unit_amount": 1,
-                                        "currency": "usd", "lookup_key": key})
+        client.v1.prices.create(
+            params={
+                "product": catalog["product"].id,
+                "unit_amount": 1,
+                "currency": "usd",
+                "lookup_key": key,
+            }
+        )
     assert exc.value.param == "lookup_key"
-    moved = client.v1.prices.create(params={
-        "product": catalog["product"].id, "unit_amount": 1, "currency": "usd",
-        "lookup_key": key, "transfer_lookup_key": True, "recurring": {"interval": "month"}})
-    assert [p.id for p in client.v1.prices.list(params={"lookup_keys": [key]}).data] == \
-        [moved.id]
+    moved = client.v1.prices.create(
+        params={
+            "product": catalog["product"].id,
+            "unit_amount": 1,
+            "currency": "usd",
+            "lookup_key": key,
+            "transfer_lookup_key": True,
+            "recurring": {"interval": "month"},
+        }
+    )
+    assert [p.id for p in client.v1.prices.list(params={"lookup_keys": [key]}).data] == [moved.id]
 
 
 def test_product_and_price_changes_emit_events_with_previous_attributes(client, catalog):
     client.v1.products.update(catalog["product"].id, params={"name": "Masthead Plus"})
     client.v1.prices.update(catalog["premium"].id, params={"active": False})
-    product_events = [e for e in client.v1.events.list(params={"type": "product.*"}).data
-                      if e.data.object.id == catalog["product"].id]
+    product_events = [
+        e
+        for e in client.v1.events.list(params={"type": "product.*"}).data
+        if e.data.object.id == catalog["product"].id
+    ]
     assert [e.type for e in product_events] == ["product.updated", "product.created"]
     assert product_events[0].data.object.name == "Masthead Plus"
     assert product_events[0].data.previous_attributes["name"] == "Masthead Membership"
-    price_updated = [e for e in client.v1.events.list(params={"type": "price.updated"}).data
-                     if e.data.object.id == catalog["premium"].id]
+    price_updated = [
+        e
+        for e in client.v1.events.list(params={"type": "price.updated"}).data
+        if e.data.object.id == catalog["premium"].id
+    ]
     assert price_updated[0].data.previous_attributes.to_dict() == {"active": True}
     created = client.v1.events.list(params={"type": "price.created", "limit": 100}).data
     assert catalog["premium"].id in {e.data.object.id for e in created}
@@ -65,6 +83,7 @@ def test_products_are_retrieved_listed_by_active_and_price_needs_a_product(clien
         client.v1.prices.create(params={"unit_amount": 100, "currency": "usd"})
     assert exc.value.code == "parameter_missing" and exc.value.param == "product"
     with pytest.raises(stripe.InvalidRequestError) as exc:
-        client.v1.prices.create(params={"product": "prod_missing", "unit_amount": 100,
-                                        "currency": "usd"})
+        client.v1.prices.create(
+            params={"product": "prod_missing", "unit_amount": 100, "currency": "usd"}
+        )
     assert exc.value.http_status == 404 and exc.value.param == "product"

@@ -14,16 +14,27 @@ CANCEL = "https://masthead.example/billing/cancel"
 
 
 def _session(client, catalog, **extra):
-    params = {"mode": "subscription", "success_url": SUCCESS, "cancel_url": CANCEL,
-              "line_items": [{"price": catalog["monthly"].id, "quantity": 1}], **extra}
+    params = {
+        "mode": "subscription",
+        "success_url": SUCCESS,
+        "cancel_url": CANCEL,
+        "line_items": [{"price": catalog["monthly"].id, "quantity": 1}],
+        **extra,
+    }
     return client.v1.checkout.sessions.create(params=params)
 
 
 def test_a_session_takes_the_params_the_app_sends(client, catalog):
     cus = client.v1.customers.create(params={"email": "buyer@example.com"})
-    cs = _session(client, catalog, customer=cus.id, client_reference_id="user-42",
-                  metadata={"user_id": "42"}, allow_promotion_codes=True,
-                  subscription_data={"trial_period_days": 14, "metadata": {"plan": "m"}})
+    cs = _session(
+        client,
+        catalog,
+        customer=cus.id,
+        client_reference_id="user-42",
+        metadata={"user_id": "42"},
+        allow_promotion_codes=True,
+        subscription_data={"trial_period_days": 14, "metadata": {"plan": "m"}},
+    )
     assert cs.id.startswith("cs_test_") and cs.object == "checkout.session"
     assert cs.mode == "subscription" and cs.status == "open" and cs.payment_status == "unpaid"
     assert cs.customer == cus.id and cs.client_reference_id == "user-42"
@@ -62,11 +73,20 @@ def test_paying_with_4242_redirects_to_success_and_starts_the_subscription(clien
     assert done.subscription.status == "active"
     assert done.customer.startswith("cus_")
     assert client.v1.customers.retrieve(done.customer).email == "payer@example.com"
-    types = [e.type for e in client.v1.events.list(params={"limit": 30}).data
-             if done.customer in (e.data.object.to_dict().get("customer"), e.data.object.id)]
-    for expected in ("checkout.session.completed", "customer.created",
-                     "customer.subscription.created", "invoice.created", "invoice.finalized",
-                     "invoice.paid", "payment_intent.succeeded"):
+    types = [
+        e.type
+        for e in client.v1.events.list(params={"limit": 30}).data
+        if done.customer in (e.data.object.to_dict().get("customer"), e.data.object.id)
+    ]
+    for expected in (
+        "checkout.session.completed",
+        "customer.created",
+        "customer.subscription.created",
+        "invoice.created",
+        "invoice.finalized",
+        "invoice.paid",
+        "payment_intent.succeeded",
+    ):
         assert expected in types
 
 
@@ -80,8 +100,12 @@ def test_card_0002_is_declined_on_the_page_and_the_session_stays_open(client, ca
 
 
 def test_card_0341_attaches_during_a_trial(client, catalog):
-    cs = _session(client, catalog, customer_email="later@example.com",
-                  subscription_data={"trial_period_days": 7})
+    cs = _session(
+        client,
+        catalog,
+        customer_email="later@example.com",
+        subscription_data={"trial_period_days": 7},
+    )
     status, _, _ = http_request(cs.url, "POST", form={"card_number": "4000000000000341"})
     assert status == 303
     done = client.v1.checkout.sessions.retrieve(cs.id, params={"expand": ["subscription"]})

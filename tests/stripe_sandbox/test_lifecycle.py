@@ -12,8 +12,9 @@ T0 = 1_900_000_000
 
 
 def _clocked_customer(client, frozen=T0, email="clock@example.com"):
-    clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": frozen,
-                                                              "name": "lifecycle"})
+    clock = client.v1.test_helpers.test_clocks.create(
+        params={"frozen_time": frozen, "name": "lifecycle"}
+    )
     cus = client.v1.customers.create(params={"email": email, "test_clock": clock.id})
     return clock, cus
 
@@ -23,12 +24,16 @@ def test_a_whole_lifecycle_from_checkout_to_cancellation(client, catalog):
     assert clock.id.startswith("clock_") and clock.status == "ready"
     assert cus.test_clock == clock.id and cus.created == T0
     # Checkout with 4242 and a 14-day trial, through the hosted page.
-    cs = client.v1.checkout.sessions.create(params={
-        "mode": "subscription", "customer": cus.id,
-        "line_items": [{"price": catalog["monthly"].id, "quantity": 1}],
-        "subscription_data": {"trial_period_days": 14},
-        "success_url": "https://masthead.example/ok?cs={CHECKOUT_SESSION_ID}",
-        "cancel_url": "https://masthead.example/no"})
+    cs = client.v1.checkout.sessions.create(
+        params={
+            "mode": "subscription",
+            "customer": cus.id,
+            "line_items": [{"price": catalog["monthly"].id, "quantity": 1}],
+            "subscription_data": {"trial_period_days": 14},
+            "success_url": "https://masthead.example/ok?cs={CHECKOUT_SESSION_ID}",
+            "cancel_url": "https://masthead.example/no",
+        }
+    )
     status, headers, _ = http_request(cs.url, "POST", form={"card_number": "4242424242424242"})
     assert status == 303 and cs.id in headers["location"]
     sub_id = client.v1.checkout.sessions.retrieve(cs.id).subscription
@@ -62,8 +67,9 @@ def test_a_whole_lifecycle_from_checkout_to_cancellation(client, catalog):
 
     # The card is replaced by 0341 in the portal; the next renewal fails.
     portal = client.v1.billing_portal.sessions.create(params={"customer": cus.id})
-    http_request(portal.url, "POST", form={"action": "update_card",
-                                           "card_number": "4000000000000341"})
+    http_request(
+        portal.url, "POST", form={"action": "update_card", "card_number": "4000000000000341"}
+    )
     advance(client, clock.id, period_end + 60)
     sub = client.v1.subscriptions.retrieve(sub_id, params={"expand": ["latest_invoice"]})
     assert sub.status == "past_due"
@@ -84,22 +90,37 @@ def test_a_whole_lifecycle_from_checkout_to_cancellation(client, catalog):
 
     events = events_for(client, sub_id, since=T0)
     types = [e.type for e in events]
-    for expected in ("checkout.session.completed", "customer.subscription.created",
-                     "customer.subscription.trial_will_end", "customer.subscription.updated",
-                     "invoice.created", "invoice.finalized", "invoice.paid",
-                     "invoice.payment_failed", "customer.subscription.deleted"):
+    for expected in (
+        "checkout.session.completed",
+        "customer.subscription.created",
+        "customer.subscription.trial_will_end",
+        "customer.subscription.updated",
+        "invoice.created",
+        "invoice.finalized",
+        "invoice.paid",
+        "invoice.payment_failed",
+        "customer.subscription.deleted",
+    ):
         assert expected in types, expected
     assert types.index("customer.subscription.trial_will_end") < types.index("invoice.paid", 5)
     assert types[-1] == "customer.subscription.deleted"
-    to_past_due = [e for e in events if e.type == "customer.subscription.updated"
-                   and e.data.object.status == "past_due"]
+    to_past_due = [
+        e
+        for e in events
+        if e.type == "customer.subscription.updated" and e.data.object.status == "past_due"
+    ]
     assert to_past_due[0].data.previous_attributes["status"] == "active"
-    trial_over = [e for e in events if e.type == "customer.subscription.updated"
-                  and e.data.previous_attributes.to_dict().get("status") == "trialing"]
+    trial_over = [
+        e
+        for e in events
+        if e.type == "customer.subscription.updated"
+        and e.data.previous_attributes.to_dict().get("status") == "trialing"
+    ]
     assert trial_over[0].data.object.status == "active"
     assert trial_over[0].created == T0 + 14 * DAY  # events carry the clock's time
-    pi_types = {e.type for e in events_for(client, cus.id, since=T0)
-                if e.type.startswith("payment_intent.")}
+    pi_types = {
+        e.type for e in events_for(client, cus.id, since=T0) if e.type.startswith("payment_intent.")
+    }
     assert {"payment_intent.succeeded", "payment_intent.payment_failed"} <= pi_types
 
 
@@ -107,13 +128,23 @@ def test_after_the_last_retry_the_subscription_can_be_left_unpaid(make_sandbox):
     sbx = make_sandbox("--after-retries", "unpaid", "--payment-retry-days", "1,2")
     client = sbx.client()
     prod = client.v1.products.create(params={"name": "Weekly"})
-    price = client.v1.prices.create(params={"product": prod.id, "unit_amount": 300,
-                                            "currency": "eur",
-                                            "recurring": {"interval": "month"}})
+    price = client.v1.prices.create(
+        params={
+            "product": prod.id,
+            "unit_amount": 300,
+            "currency": "eur",
+            "recurring": {"interval": "month"},
+        }
+    )
     clock, cus = _clocked_customer(client)
-    sub = client.v1.subscriptions.create(params={
-        "customer": cus.id, "items": [{"price": price.id}], "trial_period_days": 5,
-        "default_payment_method": "pm_card_chargeCustomerFail"})
+    sub = client.v1.subscriptions.create(
+        params={
+            "customer": cus.id,
+            "items": [{"price": price.id}],
+            "trial_period_days": 5,
+            "default_payment_method": "pm_card_chargeCustomerFail",
+        }
+    )
     advance(client, clock.id, T0 + 5 * DAY + 60)
     assert client.v1.subscriptions.retrieve(sub.id).status == "past_due"
     advance(client, clock.id, T0 + 6 * DAY + 60)
@@ -126,9 +157,14 @@ def test_after_the_last_retry_the_subscription_can_be_left_unpaid(make_sandbox):
 
 def test_a_card_needing_authentication_asks_for_it_on_renewal(client, catalog):
     clock, cus = _clocked_customer(client, email="3ds@example.com")
-    sub = client.v1.subscriptions.create(params={
-        "customer": cus.id, "items": [{"price": catalog["monthly"].id}],
-        "trial_period_days": 3, "default_payment_method": "pm_card_authenticationRequired"})
+    sub = client.v1.subscriptions.create(
+        params={
+            "customer": cus.id,
+            "items": [{"price": catalog["monthly"].id}],
+            "trial_period_days": 3,
+            "default_payment_method": "pm_card_authenticationRequired",
+        }
+    )
     advance(client, clock.id, T0 + 3 * DAY + 60)
     sub = client.v1.subscriptions.retrieve(sub.id, params={"expand": ["latest_invoice"]})
     assert sub.status == "past_due"
@@ -140,9 +176,13 @@ def test_a_card_needing_authentication_asks_for_it_on_renewal(client, catalog):
 
 def test_cancel_at_period_end_ends_the_subscription_when_the_clock_gets_there(client, catalog):
     clock, cus = _clocked_customer(client, email="leaver@example.com")
-    sub = client.v1.subscriptions.create(params={
-        "customer": cus.id, "items": [{"price": catalog["monthly"].id}],
-        "default_payment_method": "pm_card_visa"})
+    sub = client.v1.subscriptions.create(
+        params={
+            "customer": cus.id,
+            "items": [{"price": catalog["monthly"].id}],
+            "default_payment_method": "pm_card_visa",
+        }
+    )
     sub = client.v1.subscriptions.update(sub.id, params={"cancel_at_period_end": True})
     advance(client, clock.id, sub.cancel_at - 60)
     assert client.v1.subscriptions.retrieve(sub.id).status == "active"
@@ -154,18 +194,23 @@ def test_cancel_at_period_end_ends_the_subscription_when_the_clock_gets_there(cl
 
 def test_a_clock_moves_at_most_two_intervals_and_advances_asynchronously(client, catalog):
     clock, cus = _clocked_customer(client, email="far@example.com")
-    client.v1.subscriptions.create(params={
-        "customer": cus.id, "items": [{"price": catalog["monthly"].id}],
-        "default_payment_method": "pm_card_visa"})
+    client.v1.subscriptions.create(
+        params={
+            "customer": cus.id,
+            "items": [{"price": catalog["monthly"].id}],
+            "default_payment_method": "pm_card_visa",
+        }
+    )
     with pytest.raises(stripe.InvalidRequestError) as exc:
-        client.v1.test_helpers.test_clocks.advance(clock.id,
-                                                   params={"frozen_time": T0 + 70 * DAY})
+        client.v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": T0 + 70 * DAY})
     assert exc.value.param == "frozen_time"
-    moving = client.v1.test_helpers.test_clocks.advance(clock.id,
-                                                        params={"frozen_time": T0 + 40 * DAY})
+    moving = client.v1.test_helpers.test_clocks.advance(
+        clock.id, params={"frozen_time": T0 + 40 * DAY}
+    )
     assert moving.status == "advancing"
-    wait_until(lambda: client.v1.test_helpers.test_clocks.retrieve(clock.id).status == "ready",
-               timeout=30)
+    wait_until(
+        lambda: client.v1.test_helpers.test_clocks.retrieve(clock.id).status == "ready", timeout=30
+    )
     ready = advance(client, clock.id, T0 + 41 * DAY)
     assert ready.frozen_time == T0 + 41 * DAY
     with pytest.raises(stripe.InvalidRequestError):
@@ -177,9 +222,13 @@ def test_a_clock_moves_at_most_two_intervals_and_advances_asynchronously(client,
 
 def test_an_incomplete_subscription_expires_after_23_hours(client, catalog):
     clock, cus = _clocked_customer(client, email="expire@example.com")
-    sub = client.v1.subscriptions.create(params={
-        "customer": cus.id, "items": [{"price": catalog["monthly"].id}],
-        "default_payment_method": "pm_card_chargeCustomerFail"})
+    sub = client.v1.subscriptions.create(
+        params={
+            "customer": cus.id,
+            "items": [{"price": catalog["monthly"].id}],
+            "default_payment_method": "pm_card_chargeCustomerFail",
+        }
+    )
     assert sub.status == "incomplete"
     advance(client, clock.id, T0 + DAY)
     sub = client.v1.subscriptions.retrieve(sub.id, params={"expand": ["latest_invoice"]})
@@ -188,16 +237,21 @@ def test_an_incomplete_subscription_expires_after_23_hours(client, catalog):
 
 def test_a_trial_ending_without_a_card_pauses_and_resumes(client, catalog):
     clock, cus = _clocked_customer(client, email="nocard@example.com")
-    sub = client.v1.subscriptions.create(params={
-        "customer": cus.id, "items": [{"price": catalog["monthly"].id}],
-        "trial_period_days": 7,
-        "trial_settings": {"end_behavior": {"missing_payment_method": "pause"}}})
+    sub = client.v1.subscriptions.create(
+        params={
+            "customer": cus.id,
+            "items": [{"price": catalog["monthly"].id}],
+            "trial_period_days": 7,
+            "trial_settings": {"end_behavior": {"missing_payment_method": "pause"}},
+        }
+    )
     assert sub.status == "trialing" and sub.default_payment_method is None
     advance(client, clock.id, T0 + 7 * DAY + 60)
     assert client.v1.subscriptions.retrieve(sub.id).status == "paused"
     assert "customer.subscription.paused" in [e.type for e in events_for(client, sub.id)]
-    client.v1.customers.update(cus.id, params={
-        "invoice_settings": {"default_payment_method": "pm_card_visa"}})
+    client.v1.customers.update(
+        cus.id, params={"invoice_settings": {"default_payment_method": "pm_card_visa"}}
+    )
     resumed = client.v1.subscriptions.resume(sub.id)
     assert resumed.status == "active"
     assert resumed.billing_cycle_anchor == T0 + 7 * DAY + 60

@@ -10,9 +10,13 @@ from .conftest import events_for, http_request
 
 def _paid_subscription(client, catalog, email, card="pm_card_visa"):
     cus = client.v1.customers.create(params={"email": email})
-    sub = client.v1.subscriptions.create(params={
-        "customer": cus.id, "items": [{"price": catalog["monthly"].id}],
-        "default_payment_method": card})
+    sub = client.v1.subscriptions.create(
+        params={
+            "customer": cus.id,
+            "items": [{"price": catalog["monthly"].id}],
+            "default_payment_method": card,
+        }
+    )
     return cus, sub
 
 
@@ -43,8 +47,9 @@ def test_a_successful_payment_has_a_latest_charge(client, catalog):
 
 
 def test_a_declined_payment_leaves_a_failed_charge(client, catalog):
-    cus, sub = _paid_subscription(client, catalog, "declined@example.com",
-                                  card="pm_card_chargeCustomerFail")
+    cus, sub = _paid_subscription(
+        client, catalog, "declined@example.com", card="pm_card_chargeCustomerFail"
+    )
     assert sub.status == "incomplete"
     pi = _payment_intent_of(client, sub.latest_invoice)
     ch = client.v1.charges.retrieve(pi.latest_charge)
@@ -68,9 +73,14 @@ def test_partial_then_full_refunds_and_refunding_too_much(client, catalog):
     assert err.param == "amount"
     assert err.message == "Refund amount ($10.00) is greater than charge amount ($9.00)"
 
-    part = client.v1.refunds.create(params={
-        "payment_intent": pi.id, "amount": 300, "reason": "requested_by_customer",
-        "metadata": {"ticket": "T-1"}})
+    part = client.v1.refunds.create(
+        params={
+            "payment_intent": pi.id,
+            "amount": 300,
+            "reason": "requested_by_customer",
+            "metadata": {"ticket": "T-1"},
+        }
+    )
     assert part.id.startswith("re_") and part.object == "refund"
     assert part.status == "succeeded" and part.amount == 300 and part.currency == "usd"
     assert part.charge == pi.latest_charge and part.payment_intent == pi.id
@@ -82,7 +92,8 @@ def test_partial_then_full_refunds_and_refunding_too_much(client, catalog):
         client.v1.refunds.create(params={"charge": ch.id, "amount": 700})
     assert exc.value.error.param == "amount"
     assert exc.value.error.message == (
-        "Refund amount ($7.00) is greater than unrefunded amount on charge ($6.00)")
+        "Refund amount ($7.00) is greater than unrefunded amount on charge ($6.00)"
+    )
 
     rest = client.v1.refunds.create(params={"charge": ch.id})
     assert rest.amount == 600 and rest.reason is None
@@ -98,7 +109,9 @@ def test_partial_then_full_refunds_and_refunding_too_much(client, catalog):
     listed = client.v1.refunds.list(params={"payment_intent": pi.id})
     assert [r.id for r in listed.data] == [rest.id, part.id]
     assert [r.id for r in client.v1.refunds.list(params={"charge": ch.id}).data] == [
-        rest.id, part.id]
+        rest.id,
+        part.id,
+    ]
     assert client.v1.refunds.retrieve(part.id).amount == 300
     updated = client.v1.refunds.update(part.id, params={"metadata": {"note": "ok"}})
     assert updated.metadata.to_dict() == {"ticket": "T-1", "note": "ok"}
@@ -107,8 +120,7 @@ def test_partial_then_full_refunds_and_refunding_too_much(client, catalog):
     refunded = [e for e in events if e.type == "charge.refunded"]
     assert [e.data.object.amount_refunded for e in refunded] == [300, 900]
     assert refunded[0].data.previous_attributes["amount_refunded"] == 0
-    assert [e.data.object.id for e in events if e.type == "refund.created"] == [
-        part.id, rest.id]
+    assert [e.data.object.id for e in events if e.type == "refund.created"] == [part.id, rest.id]
     # A refund leaves the invoice paid and the subscription as it was.
     assert client.v1.invoices.retrieve(sub.latest_invoice).status == "paid"
     assert client.v1.subscriptions.retrieve(sub.id).status == "active"
@@ -141,25 +153,35 @@ def test_a_duplicate_subscription_is_cancelled_and_refunded_as_billing_will(clie
     """Two checkouts slipped through for one reader: cancel the newer one, refund its payment."""
     cus = client.v1.customers.create(params={"email": "twice@example.com"})
     for _ in range(2):
-        cs = client.v1.checkout.sessions.create(params={
-            "mode": "subscription", "customer": cus.id, "success_url": "https://x.example/ok",
-            "line_items": [{"price": catalog["monthly"].id, "quantity": 1}]})
+        cs = client.v1.checkout.sessions.create(
+            params={
+                "mode": "subscription",
+                "customer": cus.id,
+                "success_url": "https://x.example/ok",
+                "line_items": [{"price": catalog["monthly"].id, "quantity": 1}],
+            }
+        )
         assert http_request(cs.url, "POST", form={"card_number": "4242424242424242"})[0] == 303
     live = client.v1.subscriptions.list(params={"customer": cus.id, "status": "active"}).data
     assert len(live) == 2
     duplicate, keep = live  # newest first
     invoice = client.v1.invoices.retrieve(duplicate.latest_invoice)
     assert "payment_intent" not in invoice  # not on invoices in this API version
-    pi_id = client.v1.invoice_payments.list(
-        params={"invoice": invoice.id}).data[0].payment.payment_intent
+    pi_id = (
+        client.v1.invoice_payments.list(params={"invoice": invoice.id})
+        .data[0]
+        .payment.payment_intent
+    )
     canceled = client.v1.subscriptions.cancel(duplicate.id)
     assert canceled.status == "canceled"
     refund = client.v1.refunds.create(
         params={"payment_intent": pi_id, "reason": "duplicate"},
-        options={"idempotency_key": f"refund-duplicate:{duplicate.id}"})
+        options={"idempotency_key": f"refund-duplicate:{duplicate.id}"},
+    )
     again = client.v1.refunds.create(
         params={"payment_intent": pi_id, "reason": "duplicate"},
-        options={"idempotency_key": f"refund-duplicate:{duplicate.id}"})
+        options={"idempotency_key": f"refund-duplicate:{duplicate.id}"},
+    )
     assert again.id == refund.id and refund.amount == 900 and refund.status == "succeeded"
     assert client.v1.charges.retrieve(refund.charge).refunded is True
     remaining = client.v1.subscriptions.list(params={"customer": cus.id}).data

@@ -13,14 +13,21 @@ def _customer(client, email="sub@example.com", **extra):
 
 
 def _subscribe(client, catalog, cus, price="monthly", **extra):
-    return client.v1.subscriptions.create(params={
-        "customer": cus.id, "items": [{"price": catalog[price].id}], **extra})
+    return client.v1.subscriptions.create(
+        params={"customer": cus.id, "items": [{"price": catalog[price].id}], **extra}
+    )
 
 
 def test_a_paid_subscription_is_active_with_periods_on_its_items(client, catalog):
     cus = _customer(client)
-    sub = _subscribe(client, catalog, cus, default_payment_method="pm_card_visa",
-                     metadata={"user_id": "9"}, expand=["latest_invoice"])
+    sub = _subscribe(
+        client,
+        catalog,
+        cus,
+        default_payment_method="pm_card_visa",
+        metadata={"user_id": "9"},
+        expand=["latest_invoice"],
+    )
     assert sub.id.startswith("sub_") and sub.status == "active"
     item = sub["items"].data[0]
     assert item.id.startswith("si_") and item.price.id == catalog["monthly"].id
@@ -37,8 +44,9 @@ def test_a_paid_subscription_is_active_with_periods_on_its_items(client, catalog
 
 def test_a_trial_subscription_is_trialing_with_a_zero_invoice(client, catalog):
     cus = _customer(client)
-    sub = _subscribe(client, catalog, cus, trial_period_days=14,
-                     default_payment_method="pm_card_visa")
+    sub = _subscribe(
+        client, catalog, cus, trial_period_days=14, default_payment_method="pm_card_visa"
+    )
     assert sub.status == "trialing"
     assert sub.trial_end - sub.trial_start == 14 * 86400
     assert sub["items"].data[0].current_period_end == sub.trial_end
@@ -64,8 +72,13 @@ def test_a_card_that_fails_leaves_the_first_payment_incomplete(client, catalog):
 def test_error_if_incomplete_answers_402_and_creates_nothing(client, catalog):
     cus = _customer(client, email="strict@example.com")
     with pytest.raises(stripe.CardError):
-        _subscribe(client, catalog, cus, default_payment_method="pm_card_chargeCustomerFail",
-                   payment_behavior="error_if_incomplete")
+        _subscribe(
+            client,
+            catalog,
+            cus,
+            default_payment_method="pm_card_chargeCustomerFail",
+            payment_behavior="error_if_incomplete",
+        )
     assert client.v1.subscriptions.list(params={"customer": cus.id, "status": "all"}).data == []
 
 
@@ -79,8 +92,11 @@ def test_cancel_at_period_end_sets_cancel_at_and_can_be_undone(client, catalog):
     assert sub.cancel_at is None and sub.cancel_at_period_end is False
     sub = client.v1.subscriptions.update(sub.id, params={"cancel_at": end - 3600})
     assert sub.cancel_at == end - 3600
-    evt = next(e for e in client.v1.events.list(
-        params={"type": "customer.subscription.updated"}).data if e.data.object.id == sub.id)
+    evt = next(
+        e
+        for e in client.v1.events.list(params={"type": "customer.subscription.updated"}).data
+        if e.data.object.id == sub.id
+    )
     assert evt.data.previous_attributes["cancel_at"] is None
 
 
@@ -88,9 +104,14 @@ def test_switching_price_with_always_invoice_bills_the_proration_now(client, cat
     cus = _customer(client)
     sub = _subscribe(client, catalog, cus, default_payment_method="pm_card_visa")
     item = sub["items"].data[0]
-    sub = client.v1.subscriptions.update(sub.id, params={
-        "items": [{"id": item.id, "price": catalog["premium"].id}],
-        "proration_behavior": "always_invoice", "expand": ["latest_invoice"]})
+    sub = client.v1.subscriptions.update(
+        sub.id,
+        params={
+            "items": [{"id": item.id, "price": catalog["premium"].id}],
+            "proration_behavior": "always_invoice",
+            "expand": ["latest_invoice"],
+        },
+    )
     assert sub["items"].data[0].price.id == catalog["premium"].id
     assert sub["items"].data[0].id == item.id
     inv = client.v1.invoices.retrieve(sub.latest_invoice.id)
@@ -98,10 +119,12 @@ def test_switching_price_with_always_invoice_bills_the_proration_now(client, cat
     amounts = sorted(line.amount for line in inv.lines.data)
     assert amounts[0] < 0 < amounts[1]  # credit for the old price, charge for the new
     assert 0 < inv.amount_paid <= 600
-    evt = next(e for e in client.v1.events.list(
-        params={"type": "customer.subscription.updated"}).data if e.data.object.id == sub.id)
-    assert evt.data.previous_attributes["items"]["data"][0]["price"]["id"] == \
-        catalog["monthly"].id
+    evt = next(
+        e
+        for e in client.v1.events.list(params={"type": "customer.subscription.updated"}).data
+        if e.data.object.id == sub.id
+    )
+    assert evt.data.previous_attributes["items"]["data"][0]["price"]["id"] == catalog["monthly"].id
 
 
 def test_prorations_wait_for_the_next_invoice_with_create_prorations(client, catalog):
@@ -109,10 +132,12 @@ def test_prorations_wait_for_the_next_invoice_with_create_prorations(client, cat
     cus = _customer(client, test_clock=clock.id)
     sub = _subscribe(client, catalog, cus, default_payment_method="pm_card_visa")
     advance(client, clock.id, 1_800_000_000 + 10 * 86400)
-    client.v1.subscriptions.update(sub.id, params={
-        "items": [{"id": sub["items"].data[0].id, "price": catalog["premium"].id}]})
-    assert client.v1.invoices.list(params={"subscription": sub.id}).data[0].id == \
-        sub.latest_invoice  # nothing billed yet
+    client.v1.subscriptions.update(
+        sub.id, params={"items": [{"id": sub["items"].data[0].id, "price": catalog["premium"].id}]}
+    )
+    assert (
+        client.v1.invoices.list(params={"subscription": sub.id}).data[0].id == sub.latest_invoice
+    )  # nothing billed yet
     end = sub["items"].data[0].current_period_end
     advance(client, clock.id, end + 60)
     renewal = client.v1.invoices.list(params={"subscription": sub.id}).data[0]
@@ -125,8 +150,9 @@ def test_prorations_wait_for_the_next_invoice_with_create_prorations(client, cat
 def test_a_new_interval_restarts_the_cycle_and_is_invoiced_at_once(client, catalog):
     cus = _customer(client)
     sub = _subscribe(client, catalog, cus, default_payment_method="pm_card_visa")
-    sub = client.v1.subscriptions.update(sub.id, params={
-        "items": [{"id": sub["items"].data[0].id, "price": catalog["yearly"].id}]})
+    sub = client.v1.subscriptions.update(
+        sub.id, params={"items": [{"id": sub["items"].data[0].id, "price": catalog["yearly"].id}]}
+    )
     item = sub["items"].data[0]
     assert item.current_period_end - item.current_period_start >= 365 * 86400
     inv = client.v1.invoices.retrieve(sub.latest_invoice)
@@ -145,11 +171,15 @@ def test_cancel_ends_it_and_lists_hide_canceled_unless_asked(client, catalog):
     assert {s.id for s in every.data} == {keep.id, gone.id}
     canceled = client.v1.subscriptions.list(params={"customer": cus.id, "status": "canceled"})
     assert [s.id for s in canceled.data] == [gone.id]
-    by_price = client.v1.subscriptions.list(params={"price": catalog["premium"].id,
-                                                    "status": "all", "limit": 100})
+    by_price = client.v1.subscriptions.list(
+        params={"price": catalog["premium"].id, "status": "all", "limit": 100}
+    )
     assert gone.id in {s.id for s in by_price.data} and keep.id not in {s.id for s in by_price.data}
-    deleted = [e for e in client.v1.events.list(
-        params={"type": "customer.subscription.deleted"}).data if e.data.object.id == gone.id]
+    deleted = [
+        e
+        for e in client.v1.events.list(params={"type": "customer.subscription.deleted"}).data
+        if e.data.object.id == gone.id
+    ]
     assert deleted[0].data.object.status == "canceled"
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.subscriptions.update(gone.id, params={"cancel_at_period_end": True})
@@ -184,11 +214,20 @@ def test_events_of_a_paid_creation_come_in_stripes_order(client, catalog):
     cus = _customer(client, email="order@example.com")
     sub = _subscribe(client, catalog, cus, default_payment_method="pm_card_visa")
     events = events_for(client, cus.id)
-    types = [e.type for e in events if not e.type.startswith(("customer.created",
-                                                              "payment_method."))]
-    assert types == ["customer.subscription.created", "invoice.created", "invoice.finalized",
-                     "payment_intent.created", "charge.succeeded", "payment_intent.succeeded",
-                     "invoice.paid", "invoice.payment_succeeded", "customer.subscription.updated"]
+    types = [
+        e.type for e in events if not e.type.startswith(("customer.created", "payment_method."))
+    ]
+    assert types == [
+        "customer.subscription.created",
+        "invoice.created",
+        "invoice.finalized",
+        "payment_intent.created",
+        "charge.succeeded",
+        "payment_intent.succeeded",
+        "invoice.paid",
+        "invoice.payment_succeeded",
+        "customer.subscription.updated",
+    ]
     assert events[-1].data.object.id == sub.id
     assert events[-1].data.previous_attributes["status"] == "incomplete"
     assert all(e.request.idempotency_key for e in events)
@@ -196,8 +235,9 @@ def test_events_of_a_paid_creation_come_in_stripes_order(client, catalog):
 
 def test_ending_a_trial_early_moves_the_billing_cycle_anchor_to_now(client, catalog):
     cus = _customer(client, email="early@example.com")
-    sub = _subscribe(client, catalog, cus, trial_period_days=30,
-                     default_payment_method="pm_card_visa")
+    sub = _subscribe(
+        client, catalog, cus, trial_period_days=30, default_payment_method="pm_card_visa"
+    )
     trial_end = sub.trial_end
     assert sub.billing_cycle_anchor == trial_end
 

@@ -11,8 +11,9 @@ from .conftest import wait_until
 
 
 def _endpoint(client, receiver, events=("product.created",)):
-    return client.v1.webhook_endpoints.create(params={"url": receiver.url,
-                                                      "enabled_events": list(events)})
+    return client.v1.webhook_endpoints.create(
+        params={"url": receiver.url, "enabled_events": list(events)}
+    )
 
 
 def test_the_secret_is_returned_only_when_the_endpoint_is_created(client, receiver):
@@ -30,8 +31,7 @@ def test_deliveries_are_signed_so_construct_event_accepts_them(client, receiver)
     we = _endpoint(client, receiver)
     try:
         prod = client.v1.products.create(params={"name": "Signed"})
-        got = receiver.wait_for(
-            lambda evs: any(e["data"]["object"]["id"] == prod.id for e in evs))
+        got = receiver.wait_for(lambda evs: any(e["data"]["object"]["id"] == prod.id for e in evs))
         raw = next(r for r in receiver.received if r.event["data"]["object"]["id"] == prod.id)
         header = raw.headers["Stripe-Signature"]
         assert header.startswith("t=") and ",v1=" in header
@@ -61,15 +61,17 @@ def test_only_enabled_event_types_are_delivered(client, receiver):
 
 
 def test_a_failed_delivery_is_retried_with_back_off_and_the_attempts_are_visible(
-        sandbox, client, receiver):
+    sandbox, client, receiver
+):
     receiver.fail_first = 2
     we = _endpoint(client, receiver)
     try:
         prod = client.v1.products.create(params={"name": "Retried"})
         receiver.wait_for(lambda evs: any(e["data"]["object"]["id"] == prod.id for e in evs))
         evt = next(e for e in receiver.events() if e["data"]["object"]["id"] == prod.id)
-        rows = wait_until(lambda: [d for d in sandbox.deliveries(event=evt["id"])
-                                   if d["status"] == "succeeded"])
+        rows = wait_until(
+            lambda: [d for d in sandbox.deliveries(event=evt["id"]) if d["status"] == "succeeded"]
+        )
         attempts = rows[0]["attempts"]
         assert [a["status_code"] for a in attempts] == [500, 500, 200]
         gaps = [b["at"] - a["at"] for a, b in itertools.pairwise(attempts)]
@@ -87,8 +89,9 @@ def test_a_delivery_that_times_out_is_retried(sandbox, client, receiver):
         prod = client.v1.products.create(params={"name": "Slow"})
         receiver.wait_for(lambda evs: any(e["data"]["object"]["id"] == prod.id for e in evs))
         evt = next(e for e in receiver.events() if e["data"]["object"]["id"] == prod.id)
-        row = wait_until(lambda: [d for d in sandbox.deliveries(event=evt["id"])
-                                  if d["status"] == "succeeded"])[0]
+        row = wait_until(
+            lambda: [d for d in sandbox.deliveries(event=evt["id"]) if d["status"] == "succeeded"]
+        )[0]
         assert row["attempts"][0]["status_code"] is None
         assert "timed out" in row["attempts"][0]["error"]
         assert row["attempts"][-1]["status_code"] == 200
@@ -115,8 +118,7 @@ def test_chaos_delivers_duplicates_and_out_of_order(make_sandbox, receiver):
 def test_events_are_listed_by_type_and_created_and_retrieved(client):
     before = int(time.time()) - 1
     cus = client.v1.customers.create(params={"email": "events@example.com"})
-    listed = client.v1.events.list(params={"type": "customer.created",
-                                           "created": {"gte": before}})
+    listed = client.v1.events.list(params={"type": "customer.created", "created": {"gte": before}})
     evt = next(e for e in listed.data if e.data.object.id == cus.id)
     assert evt.id.startswith("evt_") and evt.type == "customer.created"
     assert evt.request.idempotency_key  # the SDK sends one on every POST
@@ -126,7 +128,8 @@ def test_events_are_listed_by_type_and_created_and_retrieved(client):
 
 
 def test_an_endpoint_given_on_the_command_line_receives_everything_with_its_secret(
-        make_sandbox, receiver):
+    make_sandbox, receiver
+):
     sbx = make_sandbox("--webhook-endpoint", receiver.url, "--webhook-secret", "whsec_local")
     client = sbx.client()
     [we] = client.v1.webhook_endpoints.list().data
@@ -134,8 +137,7 @@ def test_an_endpoint_given_on_the_command_line_receives_everything_with_its_secr
     cus = client.v1.customers.create(params={"email": "cli@example.com"})
     receiver.wait_for(lambda evs: any(e["data"]["object"]["id"] == cus.id for e in evs))
     raw = receiver.received[0]
-    event = stripe.Webhook.construct_event(raw.body, raw.headers["Stripe-Signature"],
-                                           "whsec_local")
+    event = stripe.Webhook.construct_event(raw.body, raw.headers["Stripe-Signature"], "whsec_local")
     assert event.type == "customer.created"
 
 
@@ -148,7 +150,8 @@ def test_events_are_kept_30_days(tmp_path):
     with sb.store.transaction():
         old = sb.emit("customer.created", {"id": "cus_old", "object": "customer"})
         new = sb.emit("customer.created", {"id": "cus_new", "object": "customer"})
-        sb.store.conn.execute("UPDATE objects SET real_ts = ? WHERE id = ?",
-                              (time.time() - 31 * 86400, old["id"]))
+        sb.store.conn.execute(
+            "UPDATE objects SET real_ts = ? WHERE id = ?", (time.time() - 31 * 86400, old["id"])
+        )
         listed = event_list(sb, {})
     assert [e["id"] for e in listed["data"]] == [new["id"]]

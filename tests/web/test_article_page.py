@@ -7,7 +7,8 @@ from django.urls import reverse
 from tests.web.conftest import MARKER
 from tests.web.html import assert_heading_order, assert_private, ld_json
 
-pytestmark = pytest.mark.django_db
+# The entitlement paywall alone: the meter is off (its own tests are in test_meter*.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("meter_off")]
 
 LEAD = "The opening paragraph sets the scene."
 

@@ -20,7 +20,8 @@ from tests.stripe_sandbox.conftest import advance, http_request
 from tests.web.conftest import MARKER, lapsed_reader
 from tests.web.html import assert_heading_order, assert_private
 
-pytestmark = pytest.mark.django_db
+# The entitlement paywall alone: the meter is off (its own tests are in test_meter*.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("meter_off")]
 
 # The billing tests' sandbox fixtures, for these pages too.
 _shared_sandbox = billing_fixtures._shared_sandbox

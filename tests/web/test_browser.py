@@ -11,6 +11,7 @@ from tests.web.conftest import MARKER, lapsed_reader, never_trialled_reader
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.usefixtures("meter_off"),  # the entitlement paywall (test_browser_meter.py)
     # pytest-playwright 0.10.0's own fallback ``base_url`` fixture trips a pytest 9 deprecation.
     pytest.mark.filterwarnings("ignore:Session-scoped fixtures defined as instance methods"),
 ]
@@ -56,7 +57,9 @@ def test_an_anonymous_reader_signs_up_verifies_starts_the_trial_and_reads_the_ar
     # Sign-up waits for the emailed link (it reads alike for a taken address).
     expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
     snap(page, "signup-flow-2b-check-your-email")
-    page.goto(f"{live_server.url}/accounts/confirm-email/{confirmation_key('new.reader@example.com')}/")
+    page.goto(
+        f"{live_server.url}/accounts/confirm-email/{confirmation_key('new.reader@example.com')}/"
+    )
     page.get_by_role("button", name="Confirm").click()
 
     # The confirmed address brings the reader back to the article, where the trial waits.

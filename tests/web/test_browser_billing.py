@@ -19,6 +19,7 @@ from tests.web.test_browser import SHOTS, WIDTHS, sign_in, snap
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.usefixtures("meter_off"),  # the entitlement paywall (test_browser_meter.py)
     pytest.mark.django_db(transaction=True),
     pytest.mark.filterwarnings("ignore:Session-scoped fixtures defined as instance methods"),
 ]

@@ -16,6 +16,7 @@ from tests.web.conftest import MARKER
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.usefixtures("meter_off"),  # the entitlement paywall (test_browser_meter.py)
     pytest.mark.filterwarnings("ignore:Session-scoped fixtures defined as instance methods"),
 ]
 

@@ -22,7 +22,8 @@ from tests.stripe_sandbox.conftest import http_request
 from tests.web.conftest import MARKER
 from tests.web.html import assert_heading_order, assert_private
 
-pytestmark = pytest.mark.django_db
+# The entitlement paywall alone: the meter is off (its own tests are in test_meter*.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("meter_off")]
 
 _shared_sandbox = billing_fixtures._shared_sandbox
 sandbox_api = billing_fixtures.sandbox_api
@@ -57,9 +58,7 @@ def signed_in(client: Client, reader: User) -> Client:
     return client
 
 
-def test_a_subscriber_outside_their_plan_is_offered_the_plans_that_cover_the_title(
-    outside, client
-):
+def test_a_subscriber_outside_their_plan_is_offered_the_plans_that_cover_the_title(outside, client):
     response = signed_in(client, outside["reader"]).get(outside["article"].get_absolute_url())
     page = response.content.decode()
 

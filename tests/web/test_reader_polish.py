@@ -57,9 +57,7 @@ def plan_buttons(page: str) -> list[str]:
     return re.findall(r'<button class="button" type="submit">([^<]*)<span', page)
 
 
-def test_pricing_offers_the_free_trial_where_checkout_will_start_one(
-    client: Client, plans
-) -> None:
+def test_pricing_offers_the_free_trial_where_checkout_will_start_one(client: Client, plans) -> None:
     client.force_login(UserFactory())
 
     page = client.get("/pricing/").content.decode()

@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-pytestmark = pytest.mark.django_db
+# The entitlement paywall alone: the meter is off (its own tests are in test_meter*.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("meter_off")]
 
 HARD_CODED = re.compile(r"fourteen|14[- ]day", re.IGNORECASE)
 
@@ -12,7 +13,7 @@ HARD_CODED = re.compile(r"fourteen|14[- ]day", re.IGNORECASE)
 @pytest.mark.parametrize(
     ("state", "path", "offer"),
     [
-        ("anonymous", "/", "<h2 id=\"call-heading\">21 days free</h2>"),
+        ("anonymous", "/", '<h2 id="call-heading">21 days free</h2>'),
         ("anonymous", "/", "One app. One membership. 21 days free."),
         ("anonymous", "/pricing/", "21 days free for new members."),
         ("anonymous", "/accounts/login/", "Sign up: 21 days free"),

@@ -8,7 +8,8 @@ from membership.models import Trial
 from tests.factories import UserFactory
 from tests.web.conftest import MARKER
 
-pytestmark = pytest.mark.django_db
+# The entitlement paywall alone: the meter is off (its own tests are in test_meter*.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("meter_off")]
 
 TRIAL_URL = "/trial/"
 

@@ -40,6 +40,12 @@ def trial_days() -> int:
 
 
 @register.simple_tag
+def gift_link_days() -> int:
+    """Return how many days a gift link opens its article."""
+    return int(settings.GIFT_LINK_DAYS)
+
+
+@register.simple_tag
 def site_url(path: str) -> str:
     """Return the absolute address of ``path`` from ``SITE_URL`` (never the request's Host)."""
     return _site_url(path or "/")  # a page rendered without a request (the 500 page)

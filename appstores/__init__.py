@@ -1,0 +1,1 @@
+"""Apple App Store and Google Play subscriptions as entitlement sources, beside billing."""

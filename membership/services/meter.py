@@ -1,0 +1,106 @@
+"""The meter's writes: count a free read once per article and month, and merge a device's
+reads into the reader's account when they sign in or sign up."""
+
+import functools
+from datetime import date, datetime
+
+from django.db import connections, router, transaction
+from django.utils import timezone
+
+from membership.meter_models import MeterCount, MeterRead
+
+
+class _Spent(Exception):
+    """The limit is reached: undo the read just inserted."""
+
+
+@functools.cache
+def _statements() -> tuple[str, str, str, str]:
+    """The meter's SQL (valid on PostgreSQL and SQLite 3.35+), table names from the models."""
+    reads = MeterRead._meta.db_table
+    counts = MeterCount._meta.db_table
+    insert_read = (
+        f"INSERT INTO {reads} (subject, article_id, month, read_at)"  # noqa: S608
+        " VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (subject, article_id, month) DO NOTHING RETURNING id"
+    )
+    # The row lock taken by the upsert makes parallel reads of one subject take turns, and
+    # each sees the count the one before it left.
+    count_up = (
+        f"INSERT INTO {counts} (subject, month, used) VALUES (%s, %s, 1)"  # noqa: S608
+        f" ON CONFLICT (subject, month) DO UPDATE SET used = {counts}.used + 1"
+        f" WHERE {counts}.used < %s RETURNING used"
+    )
+    used = f"SELECT used FROM {counts} WHERE subject = %s AND month = %s"  # noqa: S608
+    peek = (
+        f"SELECT ({used}),"  # noqa: S608
+        f" EXISTS (SELECT 1 FROM {reads} WHERE subject = %s AND article_id = %s AND month = %s)"
+    )
+    return insert_read, count_up, used, peek
+
+
+def meter_read_count(
+    *, subject: str, article_id: int, month: date, limit: int, at: datetime | None = None
+) -> tuple[bool, int]:
+    """Count a free read of the article for ``subject`` this month if the limit allows.
+
+    Return (granted, used this month). A re-read of an article counted this month is granted
+    and costs nothing; a new one is counted by one insert, or refused (and nothing written)
+    when ``limit`` articles were read already, even by parallel requests.
+    """
+    insert_read, count_up, used_sql, _ = _statements()
+    connection = connections[router.db_for_write(MeterRead)]
+    try:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute(insert_read, [subject, article_id, month, at or timezone.now()])
+            if cursor.fetchone() is None:  # read earlier this month
+                cursor.execute(used_sql, [subject, month])
+                row = cursor.fetchone()
+                return True, int(row[0]) if row else 0
+            cursor.execute(count_up, [subject, month, limit])
+            row = cursor.fetchone()
+            if row is None:
+                raise _Spent
+            return True, int(row[0])
+    except _Spent:
+        pass
+    with connection.cursor() as cursor:
+        cursor.execute(used_sql, [subject, month])
+        row = cursor.fetchone()
+    return False, int(row[0]) if row else limit
+
+
+def meter_read_peek(*, subject: str, article_id: int, month: date) -> tuple[bool, int]:
+    """Return (counted this month already, used this month) without writing."""
+    *_, peek = _statements()
+    connection = connections[router.db_for_read(MeterRead)]
+    with connection.cursor() as cursor:
+        cursor.execute(peek, [subject, month, subject, article_id, month])
+        used, counted = cursor.fetchone()
+    return bool(counted), int(used or 0)
+
+
+@transaction.atomic
+def meter_reads_merge(*, device_subject: str, user_subject: str, month: date) -> int:
+    """Give the reader's account this month's free reads of their device, once each (an
+    article both read counts once), and return the account's count after the merge.
+
+    The device keeps its reads, so signing out does not refill its allowance.
+    """
+    counter, _ = MeterCount.objects.select_for_update().get_or_create(
+        subject=user_subject, month=month
+    )
+    article_ids = list(
+        MeterRead.objects.filter(subject=device_subject, month=month).values_list(
+            "article_id", flat=True
+        )
+    )
+    if not article_ids:
+        return counter.used
+    MeterRead.objects.bulk_create(
+        [MeterRead(subject=user_subject, article_id=pk, month=month) for pk in article_ids],
+        ignore_conflicts=True,
+    )
+    counter.used = MeterRead.objects.filter(subject=user_subject, month=month).count()
+    counter.save(update_fields=["used"])
+    return counter.used

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PublishersConfig(AppConfig):
+    name = "publishers"
+    verbose_name = "Publishers: reads, statements and figures"
