@@ -56,7 +56,7 @@ bench-tools:
 
 # Benchmarks print figures (see docs/benchmarks.md); they pass or fail on errors only.
 bench: install bench-tools
-	set -e; for script in bench/gated_read.py bench/paywall_scale.py bench/webhook_ingress.py \
+	set -e; for script in bench/gated_read.py bench/metered_read.py bench/paywall_scale.py bench/webhook_ingress.py \
 		bench/trial_sweep.py bench/webhook_storm.py bench/schema_fuzz.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 lint: install

@@ -22,7 +22,6 @@ class StoreProductAdmin(admin.ModelAdmin):
     list_display = ("product_id", "store", "plan", "created_at")
     list_filter = ("store", "plan")
     search_fields = ("product_id", "plan__name", "plan__slug")
-    autocomplete_fields = ()
 
 
 class DoublePaymentFilter(admin.SimpleListFilter):

@@ -125,10 +125,13 @@ def store_state_apply(
     before = row.status, row.access_until
     row.product_id = state.product_id
     row.plan = _plan(state.store, state.product_id)
-    row.status = state.status
+    # Google reports a revoked purchase as expired: a later notification keeps the revocation.
+    kept = row.status == StoreSubscriptionStatus.REVOKED and state.access_until is None
+    row.status = StoreSubscriptionStatus.REVOKED if kept else state.status
     row.access_until = state.access_until
     row.expires_at, row.grace_until = state.expires_at, state.grace_until
-    row.revoked_at = state.revoked_at or (timezone.now() if state.status == "revoked" else None)
+    revoked = row.status == StoreSubscriptionStatus.REVOKED
+    row.revoked_at = state.revoked_at or (row.revoked_at or timezone.now() if revoked else None)
     row.auto_renew, row.auto_renew_product_id = state.auto_renew, state.auto_renew_product_id
     row.environment, row.latest_transaction_id = state.environment, state.latest_transaction_id
     if state.app_account_token:

@@ -36,7 +36,7 @@ def _refused(exc: StoreError, store: str) -> JsonResponse:
 def _json(request: HttpRequest) -> object:
     try:
         return json.loads(request.body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: arrays nested too deep
         raise StoreError(
             code=StoreErrorCode.MALFORMED, message="The body is not JSON.", status=400
         ) from exc

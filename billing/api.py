@@ -18,9 +18,10 @@ from billing.selectors import subscription_summary_get
 from core.api import error_responses
 from core.site import site_url
 from groups.api import GroupOutput
-from groups.selectors import group_view_get
+from groups.selectors import group_of_reader_exists, group_view_get
 from membership import api as membership_api
 from membership.credits_api import CreditsOutput, credits_summary
+from membership.selectors import credit_account_exists
 from membership.store_selectors import StoreMembership, store_membership_get
 
 
@@ -213,7 +214,14 @@ class MeApi(membership_api.MeApi):
         response.data["subscription"] = (
             None if subscription is None else SubscriptionOutput(subscription).data
         )
-        group = group_view_get(user=_reader(request))
+        in_group, had_credits = (
+            User.objects.filter(pk=reader.pk)
+            .annotate(group=group_of_reader_exists(), credits=credit_account_exists())
+            .values_list("group", "credits")
+            .get()
+        )
+        group = group_view_get(user=reader) if in_group else None
         response.data["group"] = None if group is None else GroupOutput(group).data
-        response.data["credits"] = CreditsOutput(credits_summary(user=_reader(request))).data
+        credits = credits_summary(user=reader, had_credits=had_credits)
+        response.data["credits"] = CreditsOutput(credits).data
         return response

@@ -466,6 +466,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Request loggers redact at the source too, for any handler added to them later.
+        "django.request": {"filters": ["redact_secrets"]},
+        "django.server": {
+            "handlers": ["console"],
+            "filters": ["redact_secrets"],
+            "level": "INFO",
+            "propagate": False,
+        },
     },
 }

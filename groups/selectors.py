@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -95,3 +96,10 @@ def invitation_get(*, token: str) -> GroupMember | None:
         .select_related("group__owner", "group__plan")
         .first()
     )
+
+
+def group_of_reader_exists() -> Exists:
+    """Whether the reader of the outer query (``OuterRef("pk")``) owns a group or is an
+    active member of one: ``/me/`` asks it with its other facts in one statement."""
+    active = Q(members__user=OuterRef("pk"), members__status=MemberStatus.ACTIVE)
+    return Exists(Group.objects.filter(Q(owner=OuterRef("pk")) | active))

@@ -2,7 +2,7 @@
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,7 @@ from allauth.account.models import EmailAddress
 from django.db import connections, models, router
 from django.utils import timezone
 
-from membership.models import Article, Entitlement, EntitlementSource, Trial
+from membership.models import Article, CreditAccount, Entitlement, EntitlementSource, Trial
 from membership.services.trials import email_hash
 
 
@@ -51,6 +51,9 @@ SOURCE_PRIORITY = (
 class AccessDecision:
     granted: bool
     reason: AccessReason
+    # A denied reader's unspent credits, asked in the same statement: they may unlock the
+    # article with one (``article_access`` only; 0 elsewhere).
+    credits: int = 0
 
 
 FREE = AccessDecision(True, AccessReason.FREE_ARTICLE)
@@ -65,6 +68,8 @@ def _signed_in(reader: Any) -> bool:
 # reader has had no trial on this account: rows of their own, never an entitlement source.
 EMAIL_VERIFIED = "account:email_verified"
 TRIAL_TAKEN = "account:trial_taken"
+# The reader's unspent credits, as this prefix followed by the number (only when some).
+CREDITS = "account:credits:"
 
 
 def _decision(sources: set[str], present: set[str], reader: Any) -> AccessDecision:
@@ -104,13 +109,26 @@ def _facts_sql(nulls: int, primary: str) -> str:
 
 
 @functools.cache
+def _credits_sql(nulls: int) -> str:
+    """Return a ``UNION ALL`` row ``CREDITS`` + the balance, padded with ``nulls`` NULL
+    columns, when the reader has unspent credits. Parameter: the reader's id."""
+    accounts = CreditAccount._meta.db_table
+    pad = ", NULL" * nulls
+    return (
+        f" UNION ALL SELECT '{CREDITS}' || k.balance{pad} FROM {accounts} k"  # noqa: S608
+        " WHERE k.user_id = %s AND k.balance > 0"
+    )
+
+
+@functools.cache
 def _live_sources_sql(*, facts: bool, primary: str) -> str:
     """Return the SQL of the reader's live entitlements as (source, covers the article): the
     question ``live(at)`` and ``covering(title_id)`` ask in the ORM (an entitlement to one
-    article covers that article only); with ``facts``, then the trial facts (``_facts_sql``).
+    article covers that article only); then the reader's credits (``_credits_sql``); with
+    ``facts``, then the trial facts (``_facts_sql``).
 
-    Parameters: the article's id, the title's id, the reader's id, ``at`` twice, then the
-    facts'. Table names come from the models' metadata, never from input.
+    Parameters: the article's id, the title's id, the reader's id, ``at`` twice, the reader's
+    id, then the facts'. Table names come from the models' metadata, never from input.
     """
     entitlements = Entitlement._meta.db_table
     covered = Entitlement.titles.through._meta.db_table
@@ -121,7 +139,7 @@ def _live_sources_sql(*, facts: bool, primary: str) -> str:
         f" FROM {entitlements} e"
         " WHERE e.user_id = %s AND e.starts_at <= %s AND e.ends_at > %s"
     )
-    return sql + (_facts_sql(1, primary) if facts else "")
+    return sql + _credits_sql(1) + (_facts_sql(1, primary) if facts else "")
 
 
 @functools.cache
@@ -142,7 +160,13 @@ def _coverage_sql(*, facts: bool, primary: str) -> str:
     return sql + (_facts_sql(3, primary) if facts else "")
 
 
-def _rows(reader: Any, sql: Callable[..., str], first: list[Any], at: datetime | None) -> Any:
+def _rows(
+    reader: Any,
+    sql: Callable[..., str],
+    first: list[Any],
+    at: datetime | None,
+    then: list[Any] | None = None,
+) -> Any:
     """Run one of the statements above for the reader, live at ``at`` (now by default).
 
     Hand-written SQL, one statement: on every gated read the ORM spent more than twice the
@@ -155,7 +179,7 @@ def _rows(reader: Any, sql: Callable[..., str], first: list[Any], at: datetime |
         at or timezone.now(), connection
     )
     facts = reader.trial_used_at is None
-    params = [*first, reader.pk, moment, moment]
+    params = [*first, reader.pk, moment, moment, *(then or [])]
     if facts:
         params += [reader.pk, email_hash(reader.email)]
     with connection.cursor() as cursor:
@@ -168,16 +192,19 @@ def article_access(*, reader: Any, article: Article, at: datetime | None = None)
     """Decide whether ``reader`` may read ``article`` at ``at`` (now by default).
 
     Costs no query for an open article or an anonymous reader, and one indexed query
-    otherwise; the rest of the denial reason comes from columns of the loaded user.
+    otherwise; the rest of the denial reason comes from columns of the loaded user. A
+    denial carries the reader's unspent ``credits`` (asked in the same query).
     ``article.title`` must be loaded (``select_related``).
     """
     if article.is_open:
         return FREE
     if not _signed_in(reader):
         return SIGN_UP
-    rows = _rows(reader, _live_sources_sql, [article.pk, article.title_id], at)
+    rows = _rows(reader, _live_sources_sql, [article.pk, article.title_id], at, [reader.pk])
+    credits = next((int(s[len(CREDITS) :]) for s, _ in rows if s.startswith(CREDITS)), 0)
     covering = {source for source, covers in rows if covers}
-    return _decision(covering, {source for source, _ in rows}, reader)
+    decision = _decision(covering, {source for source, _ in rows}, reader)
+    return decision if decision.granted or not credits else replace(decision, credits=credits)
 
 
 @dataclass

@@ -108,7 +108,9 @@ class PaywallOutput(serializers.Serializer):
         if decision.granted:
             raise SkipField()
         reader = self.context.get("reader")
-        return paywall_get(reason=decision.reason, reader=reader, article=article)
+        return paywall_get(
+            reason=decision.reason, reader=reader, article=article, credits=decision.credits
+        )
 
 
 class MeterOutput(serializers.Serializer):

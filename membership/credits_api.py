@@ -27,8 +27,11 @@ class CreditsOutput(serializers.Serializer):
     unlocked = UnlockedArticleOutput(many=True, help_text="Articles unlocked with a credit.")
 
 
-def credits_summary(*, user: User) -> dict[str, object]:
-    """The reader's balance and unlocked articles, as ``/me/`` shows them."""
+def credits_summary(*, user: User, had_credits: bool = True) -> dict[str, object]:
+    """The reader's balance and unlocked articles, as ``/me/`` shows them; nothing is asked
+    of a reader who never had credits (``had_credits`` False)."""
+    if not had_credits:
+        return {"balance": 0, "unlocked": []}
     return {"balance": credit_balance_get(user=user), "unlocked": credit_unlocks_list(user=user)}
 
 

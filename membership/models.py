@@ -262,7 +262,12 @@ class EntitlementQuerySet(models.QuerySet["Entitlement"]):
 ONE_WINDOW_SOURCES = (EntitlementSource.SUBSCRIPTION, EntitlementSource.TRIAL, *STORE_SOURCES)
 
 # Paid access, or staff's grant in its place: the sources whose readers may give gift links.
-GIFTING_SOURCES = (EntitlementSource.SUBSCRIPTION, EntitlementSource.COMP)
+GIFTING_SOURCES = (
+    EntitlementSource.SUBSCRIPTION,
+    *STORE_SOURCES,
+    EntitlementSource.GROUP,
+    EntitlementSource.COMP,
+)
 
 
 class Entitlement(models.Model):

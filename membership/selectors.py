@@ -161,6 +161,11 @@ def credit_balance_get(*, user: User) -> int:
     return found or 0
 
 
+def credit_account_exists() -> Exists:
+    """Whether the reader of the outer query (``OuterRef("pk")``) ever had credits."""
+    return Exists(CreditAccount.objects.filter(user=OuterRef("pk")))
+
+
 def credit_unlocks_list(*, user: User) -> QuerySet[CreditUnlock]:
     """The articles the reader unlocked with credits, newest first."""
     return CreditUnlock.objects.filter(user=user).select_related("article__title")
@@ -221,18 +226,25 @@ def _upgrade_paywall(article: Article | None) -> Paywall:
 
 
 def paywall_get(
-    *, reason: AccessReason, reader: User | None = None, article: Article | None = None
+    *,
+    reason: AccessReason,
+    reader: User | None = None,
+    article: Article | None = None,
+    credits: int | None = None,
 ) -> Paywall:
     """Return the paywall for a denial: its message and the reader's next steps, in order.
 
     ``upgrade`` names the plans on sale that cover ``article``'s title, each with a one-step
     switch; ``subscribe`` says whether the reader's trial ended or was had on another
     account; ``verify_email`` offers allauth's resend of the confirmation email. A
-    signed-in reader with credits is offered first to unlock the article with one.
+    signed-in reader with credits is offered first to unlock the article with one:
+    ``credits`` is their balance as the access decision found it (asked here when None).
     """
     paywall = _paywall(reason=reason, reader=reader, article=article)
-    balance = credit_balance_get(user=reader) if reader is not None and article else 0
-    if balance < 1 or article is None or reason == AccessReason.SIGN_UP:
+    if reader is None or article is None or reason == AccessReason.SIGN_UP:
+        return paywall
+    balance = credit_balance_get(user=reader) if credits is None else credits
+    if balance < 1:
         return paywall
     unlock = PaywallAction(
         "unlock_with_credit",

@@ -99,12 +99,12 @@ class StatementAdmin(PublisherScopedAdmin):
 
 @admin.register(ReadRow)
 class ReadRowAdmin(PublisherScopedAdmin):
-    list_display = ("day", "title", "article", "source", "seconds", "qualified", "statement_line")
+    list_display = ("day", "title", "article", "source", "seconds", "qualified")
     list_filter = ("day", "source", "qualified", "title")
-    list_select_related = ("title", "article", "statement_line")
+    list_select_related = ("title", "article")
     date_hierarchy = "day"
     show_full_result_count = False
-    raw_id_fields = ("user", "article", "statement_line")
+    raw_id_fields = ("user", "article")
 
 
 @admin.register(TitleStaff)

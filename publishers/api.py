@@ -14,6 +14,7 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from core.api import error_responses
+from membership.devices import request_device_id
 from membership.selectors import article_get
 from publishers.models import Statement
 from publishers.reads import read_record
@@ -39,6 +40,11 @@ class ReadReportInput(serializers.Serializer):
     )
     progress = serializers.FloatField(
         min_value=0, max_value=1, help_text="How far through the article, 0 to 1."
+    )
+    gift = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="The gift link's token, when the body was opened with one.",
     )
 
 
@@ -76,6 +82,8 @@ class ReadReportApi(APIView):
             article=article,
             seconds=data.validated_data["seconds"],
             progress=data.validated_data["progress"],
+            device_id=request_device_id(request),
+            gift_token=data.validated_data.get("gift"),
         )
         return Response(ReadReportOutput(report).data, status=status.HTTP_200_OK)
 

@@ -34,15 +34,21 @@ class ReadRow(models.Model):
     reports the article page and the app send while the body is on screen.
 
     ``source`` is where the reader's access came from (``publishers.sources``): only some
-    sources earn a share of a paying reader's money. ``statement_line`` is set when the
-    month closes: the line of the statement these seconds were counted in.
+    sources earn a share of a paying reader's money. A row is written only on its own day,
+    so a month's rows never change once the month is over; which statement line counted
+    a row follows from the row and the month's stored reader payments
+    (``publishers.selectors.statement_line_rows``).
     """
 
+    # Indexed by the constraint and index below (the ledger is large: no index it can spare).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="read_rows"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="read_rows",
+        db_index=False,
     )
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
-    title = models.ForeignKey(Title, on_delete=models.PROTECT, related_name="+")
+    title = models.ForeignKey(Title, on_delete=models.PROTECT, related_name="+", db_index=False)
     day = models.DateField()
     source = models.CharField(max_length=24)
     seconds = models.PositiveIntegerField(default=0)
@@ -50,9 +56,6 @@ class ReadRow(models.Model):
     qualified = models.BooleanField(default=False)
     first_at = models.DateTimeField(default=timezone.now)
     last_at = models.DateTimeField(default=timezone.now)
-    statement_line = models.ForeignKey(
-        "StatementLine", null=True, blank=True, on_delete=models.PROTECT, related_name="rows"
-    )
 
     class Meta:
         verbose_name = "read"
@@ -157,12 +160,13 @@ class Statement(models.Model):
 class LineKind(models.TextChoices):
     READS = "reads", "Reads by paying readers"
     UNPAID = "unpaid", "Reads that earn nothing (trial, comp, metered, gift link, no payment)"
-    LATE_READS = "late_reads", "Adjustment: reads recorded after their month closed"
     ADJUSTMENT = "adjustment", "Adjustment"
 
 
 class StatementLine(models.Model):
-    """One line of a statement; its ledger rows are ``rows`` (adjustments have none)."""
+    """One line of a statement. A reads line counts the ledger rows of the paying readers
+    whose main currency is the line's; the unpaid line, the statement's other rows;
+    adjustments count none (``publishers.selectors.statement_line_rows``)."""
 
     statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="lines")
     kind = models.CharField(max_length=16, choices=LineKind.choices)

@@ -47,7 +47,14 @@ def _upsert_sql() -> str:
 
 
 def read_record(
-    *, reader: Any, article: Article, seconds: int, progress: float, at: datetime | None = None
+    *,
+    reader: Any,
+    article: Article,
+    seconds: int,
+    progress: float,
+    device_id: str | None = None,
+    gift_token: str | None = None,
+    at: datetime | None = None,
 ) -> ReadReport:
     """Add one report of engaged reading to the reader's ledger row for the article today.
 
@@ -59,7 +66,9 @@ def read_record(
     Raises ``ApplicationError`` (403 ``read_not_granted``) when the body is not theirs.
     """
     if not article.is_open:
-        source = read_source(reader=reader, article=article)
+        source = read_source(
+            reader=reader, article=article, device_id=device_id, gift_token=gift_token
+        )
         if source is None:
             raise ApplicationError(
                 code="read_not_granted",

@@ -1,14 +1,15 @@
 """The month's net revenue, per currency and per paying reader, from stored billing records.
 
-The one selector the statements and the dashboard read money from: paid invoices and paid
-one-time Checkout payments, less refunds, as stored Stripe events (``billing.WebhookEvent``).
+The one selector the statements and the dashboard read money from: paid invoices (stored
+Stripe events, ``billing.WebhookEvent``) and paid one-time payments (``billing.OneTimePayment``),
+less refunds (stored ``charge.refunded`` events, for either kind).
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from billing.models import Customer, WebhookEvent
+from billing.models import Customer, OneTimePayment, WebhookEvent
 from billing.stripe_gateway.money import MONEY_EVENT_TYPES, MoneyMovement, money_movement
 
 # Events are stored when delivered; a delivery this late still counts in its own month.
@@ -31,6 +32,17 @@ def money_movements(*, start: datetime, end: datetime) -> list[MoneyMovement]:
         received_at__lt=end + DELIVERY_SLACK,
     ).values_list("type", "payload")
     seen: dict[str, MoneyMovement] = {}
+    # One-time payments as billing records them (paid when the money is in, bank debits
+    # included); their Checkout events name the same movement and are then skipped.
+    one_time = OneTimePayment.objects.filter(
+        paid_at__gte=start, paid_at__lt=end, amount__gt=0
+    ).values_list("checkout_session_id", "user_id", "currency", "amount", "paid_at")
+    for session_id, user_id, currency, amount, paid_at in one_time:
+        if amount and paid_at:
+            reference = f"checkout:{session_id}"
+            seen[reference] = MoneyMovement(
+                reference, "", user_id, currency.lower(), amount, paid_at
+            )
     for event_type, payload in rows.iterator(chunk_size=500):
         movement = money_movement(event_type=event_type, payload=payload)
         if movement is not None and start <= movement.at < end:

@@ -5,10 +5,18 @@ import io
 from datetime import date
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
-from publishers.models import ReadRow, Statement, StatementLine, TitleStaff
+from publishers.models import (
+    LineKind,
+    ReaderPayment,
+    ReadRow,
+    Statement,
+    StatementLine,
+    TitleStaff,
+)
+from publishers.sources import UNPAID_SOURCES
 
 
 def publisher_viewer(*, user: Any) -> bool:
@@ -67,6 +75,25 @@ def statement_amounts(*, statement: Statement) -> dict[str, int]:
     return amounts
 
 
+def statement_line_rows(*, line: StatementLine) -> QuerySet[ReadRow]:
+    """The ledger rows a statement line counted: for a reads line, the rows under an
+    earning source of the readers whose main payment that month was in its currency; for
+    the unpaid line, the statement's other rows; none for an adjustment."""
+    statement = line.statement
+    start = statement.month
+    end = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+    rows = ReadRow.objects.filter(title_id=statement.title_id, day__gte=start, day__lt=end)
+    payers = ReaderPayment.objects.filter(close__month=start, is_primary=True)
+    earning = ~Q(source__in=UNPAID_SOURCES)
+    if line.kind == LineKind.READS:
+        paid = payers.filter(currency=line.currency).values("user_id")
+        return rows.filter(earning, user_id__in=Subquery(paid))
+    if line.kind == LineKind.UNPAID:
+        paid = payers.values("user_id")
+        return rows.exclude(earning & Q(user_id__in=Subquery(paid)))
+    return rows.none()
+
+
 def statement_csv(*, statement: Statement) -> str:
     """The statement as CSV: a row per line, then the ledger rows each line counted
     (day, reader number, article, source, seconds, qualified), so every figure is traced."""
@@ -90,13 +117,12 @@ def statement_csv(*, statement: Statement) -> str:
         )
     writer.writerow([])
     writer.writerow(["line", "day", "reader", "article", "source", "seconds", "qualified"])
-    rows = (
-        ReadRow.objects.filter(statement_line__in=lines)
-        .order_by("statement_line_id", "day", "user_id", "article_id")
-        .values_list(
-            "statement_line_id", "day", "user_id", "article_id", "source", "seconds", "qualified"
+    for line in lines:
+        rows = (
+            statement_line_rows(line=line)
+            .order_by("day", "user_id", "article_id")
+            .values_list("day", "user_id", "article_id", "source", "seconds", "qualified")
         )
-    )
-    for row in rows.iterator(chunk_size=2000):
-        writer.writerow(row)
+        for row in rows.iterator(chunk_size=2000):
+            writer.writerow([line.pk, *row])
     return out.getvalue()

@@ -6,8 +6,9 @@ group seat, a credit, an app store subscription, the meter, a gift link) is one 
 
 from typing import Any
 
-from membership.access import AccessReason, article_access
+from membership.access import AccessReason
 from membership.models import Article
+from membership.reading import article_read
 
 # The access reason that granted the body -> the source recorded on the ledger row. A
 # reason not listed here is recorded under its own value.
@@ -16,25 +17,30 @@ SOURCE_BY_REASON: dict[str, str] = {
     AccessReason.SUBSCRIPTION: "subscription",
     AccessReason.COMP: "comp",
     AccessReason.GIFT: "gift",
-    "group": "group",
-    "credit": "credit",
-    "apple": "app_store",
-    "google": "app_store",
-    "app_store": "app_store",
-    "metered": "metered",
-    "gift_link": "gift_link",
+    AccessReason.GROUP: "group",
+    AccessReason.CREDIT: "credit",
+    AccessReason.APPLE: "app_store",
+    AccessReason.GOOGLE: "app_store",
+    AccessReason.METERED: "metered",
+    AccessReason.GIFT_LINK: "gift_link",
 }
 
 # Reads under these sources are recorded and shown but earn from no reader's payment.
 UNPAID_SOURCES = frozenset({"trial", "comp", "metered", "gift_link"})
 
 
-def read_source(*, reader: Any, article: Article) -> str | None:
+def read_source(
+    *, reader: Any, article: Article, device_id: str | None = None, gift_token: str | None = None
+) -> str | None:
     """Return the ledger source of the reader's access to the article's body now, or None
     when the body is not theirs to read or is open to everyone (nothing to pay for).
 
-    Decides like the gated read, without counting a metered read."""
-    decision = article_access(reader=reader, article=article)
+    Decides like the article page (entitlements, the gift link the reader brings, the
+    meter) without counting anything: a metered or gift-link read counts only where that
+    article was already opened."""
+    decision = article_read(
+        reader=reader, article=article, device_id=device_id, gift_token=gift_token, record=False
+    )
     if not decision.granted or article.is_open:
         return None
     return SOURCE_BY_REASON.get(decision.reason, str(decision.reason))

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, IntegerField, Q, Sum
 from django.db.models.functions import Coalesce
 
@@ -86,7 +86,6 @@ class _Tally:
 class _Month:
     paid: dict[tuple[int, str], _Tally] = field(default_factory=lambda: defaultdict(_Tally))
     unpaid: dict[int, _Tally] = field(default_factory=lambda: defaultdict(_Tally))
-    late: dict[int, _Tally] = field(default_factory=lambda: defaultdict(_Tally))
     totals: dict[int, _Tally] = field(default_factory=lambda: defaultdict(_Tally))
     amounts: dict[tuple[int, str], int] = field(default_factory=dict)
 
@@ -140,39 +139,9 @@ def _allocate(
     return sum(shares.values())
 
 
-def _attach_rows(close: MonthClose, start: date, end: date) -> None:
-    """Point every ledger row counted this month (and late rows) at its statement line."""
-    rows, lines = ReadRow._meta.db_table, StatementLine._meta.db_table
-    statements, payments = Statement._meta.db_table, ReaderPayment._meta.db_table
-    unpaid = ", ".join(["%s"] * len(UNPAID_SOURCES))
-    line_of = (
-        f"s.month = %s AND s.title_id = {rows}.title_id AND l.statement_id = s.id"
-        f" AND {rows}.statement_line_id IS NULL"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {rows} SET statement_line_id = l.id"  # noqa: S608
-            f" FROM {payments} p, {statements} s, {lines} l"
-            f" WHERE p.close_id = %s AND p.is_primary AND p.user_id = {rows}.user_id"
-            f" AND {line_of} AND l.kind = %s AND l.currency = p.currency"
-            f" AND {rows}.day >= %s AND {rows}.day < %s AND {rows}.source NOT IN ({unpaid})",
-            [close.pk, start, LineKind.READS, start, end, *sorted(UNPAID_SOURCES)],
-        )
-        cursor.execute(
-            f"UPDATE {rows} SET statement_line_id = l.id FROM {statements} s, {lines} l"  # noqa: S608
-            f" WHERE {line_of} AND l.kind = %s AND {rows}.day >= %s AND {rows}.day < %s",
-            [start, LineKind.UNPAID, start, end],
-        )
-        cursor.execute(
-            f"UPDATE {rows} SET statement_line_id = l.id FROM {statements} s, {lines} l"  # noqa: S608
-            f" WHERE {line_of} AND l.kind = %s AND {rows}.day < %s",
-            [start, LineKind.LATE_READS, start],
-        )
-
-
 def _write(close: MonthClose, month: _Month, adjustments: list[Adjustment]) -> list[Statement]:
     """Write the statements and their lines, and take up the pending adjustments."""
-    title_ids = set(month.totals) | set(month.late) | {a.title_id for a in adjustments}
+    title_ids = set(month.totals) | {a.title_id for a in adjustments}
     title_ids |= {title_id for title_id, _ in month.amounts}
     statements = {
         title_id: Statement(
@@ -194,8 +163,6 @@ def _write(close: MonthClose, month: _Month, adjustments: list[Adjustment]) -> l
         lines[-1].amount = month.amounts.get(key, 0)
     for title_id, tally in sorted(month.unpaid.items()):
         lines.append(_line(statements[title_id], LineKind.UNPAID, tally))
-    for title_id, tally in sorted(month.late.items()):
-        lines.append(_line(statements[title_id], LineKind.LATE_READS, tally))
     adjustment_lines = [
         (a, _line(statements[a.title_id], LineKind.ADJUSTMENT, _Tally(), a.currency))
         for a in adjustments
@@ -219,20 +186,12 @@ def _line(statement: Statement, kind: str, tally: _Tally, currency: str = "") ->
     )
 
 
-def _late(month: _Month, start: date) -> None:
-    """Reads of months already closed that no statement counted yet."""
-    late = ReadRow.objects.filter(day__lt=start, statement_line__isnull=True)
-    for g in late.values("user_id", "title_id").annotate(
-        s=Sum("seconds"), r=Count("id", filter=Q(qualified=True))
-    ):
-        month.late[g["title_id"]].add(g["r"], g["s"])
-
-
 @transaction.atomic
 def month_close(*, month: date, at: datetime | None = None) -> MonthClose:
     """Close ``month`` (any day in it) once: its pools, reader payments and one statement
-    per title read (or adjusted), every ledger row of the month traced to a line. A month
-    already closed is returned as it is; a month not yet over is refused (ValueError)."""
+    per title read (or adjusted), every ledger row of the month counted on one line. A
+    month already closed is returned as it is; a month not yet over is refused
+    (ValueError), so no row of a closed month can still change."""
     start = month_start(month)
     end = month_next(start)
     moment = at or datetime.now(tz=UTC)
@@ -249,9 +208,8 @@ def month_close(*, month: date, at: datetime | None = None) -> MonthClose:
     )
     payers = _payers(revenue.by_reader)
     state = _Month()
-    rows = ReadRow.objects.filter(day__gte=start, day__lt=end, statement_line__isnull=True)
+    rows = ReadRow.objects.filter(day__gte=start, day__lt=end)
     earning = _tally_groups(state, rows, payers)
-    _late(state, start)
     share = Decimal(settings.PUBLISHER_SHARE)
     pools = []
     for currency, net in sorted(revenue.net.items()):
@@ -286,7 +244,6 @@ def month_close(*, month: date, at: datetime | None = None) -> MonthClose:
     )
     pending = list(Adjustment.objects.filter(line__isnull=True).order_by("id"))
     _write(close, state, pending)
-    _attach_rows(close, start, end)
     return close
 
 

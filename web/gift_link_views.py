@@ -4,13 +4,25 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from core.api import mark_reader_specific
 from core.errors import ApplicationError
+from membership.reading import GIFT_PARAMETER
 from membership.selectors import article_get
 from membership.services.gift_links import gift_link_create
+from web.views import article_page
+
+
+@require_GET
+def article_short_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The short address gift links carry: with ``?gift=`` the article's page (opened with
+    the gift), without it a redirect to the article's own address."""
+    if not request.GET.get(GIFT_PARAMETER):
+        article = article_get(article_id=pk)
+        return mark_reader_specific(redirect(article.get_absolute_url()))
+    return article_page(request, pk)
 
 
 @require_POST

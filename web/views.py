@@ -41,6 +41,7 @@ from membership.selectors import (
     trial_state_get,
 )
 from membership.services import trial_start
+from membership.store_selectors import store_membership_get
 from web.jsonld import news_article_ld
 
 View = Callable[..., HttpResponse]
@@ -153,7 +154,9 @@ def article_page(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "paywall": None
         if decision.granted
-        else paywall_get(reason=decision.reason, reader=reader, article=article),
+        else paywall_get(
+            reason=decision.reason, reader=reader, article=article, credits=decision.credits
+        ),
         "plans": _plans_on_sale(request),
         "next_query": _next_query(request.path),
         "ld": news_article_ld(
@@ -189,6 +192,7 @@ def account_page(request: HttpRequest) -> HttpResponse:
         "trial": trial_state.trial,
         "entitlements": entitlement_list_live(user=request.user),
         "subscription": subscription_summary_get(user=request.user),
+        "store_membership": store_membership_get(user=request.user),
         "billing_account": billing_account_exists(user=request.user),
         "gift_allowance": gift_allowance_get(giver=request.user),
         "gift_links": gift_link_rows(giver=request.user),

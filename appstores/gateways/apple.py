@@ -112,23 +112,35 @@ def _roots(paths: tuple[str, ...]) -> list[bytes]:
     return [Path(path).read_bytes() for path in paths]
 
 
+@functools.lru_cache(maxsize=8)
+def _verifier_for(
+    paths: tuple[str, ...], online: bool, environment: str, bundle_id: str, app_apple_id: int
+) -> SignedDataVerifier:
+    """One verifier per configuration, so its cache of checked chains (online) is kept."""
+    return SignedDataVerifier(
+        root_certificates=_roots(paths),
+        enable_online_checks=online,
+        environment=ENVIRONMENTS[environment],
+        bundle_id=bundle_id,
+        app_apple_id=app_apple_id,
+    )
+
+
 def _verifier() -> SignedDataVerifier:
-    paths = tuple(settings.APPLE_ROOT_CERTIFICATES)
     try:
-        roots = _roots(paths)
+        return _verifier_for(
+            tuple(settings.APPLE_ROOT_CERTIFICATES),
+            settings.APPLE_ONLINE_CHECKS,
+            settings.APPLE_ENVIRONMENT,
+            settings.APPLE_BUNDLE_ID,
+            settings.APPLE_APP_APPLE_ID,
+        )
     except OSError as exc:
         raise StoreError(
             code=StoreErrorCode.NOT_CONFIGURED,
             message="Apple's root certificates cannot be read.",
             status=503,
         ) from exc
-    return SignedDataVerifier(
-        root_certificates=roots,
-        enable_online_checks=settings.APPLE_ONLINE_CHECKS,
-        environment=ENVIRONMENTS[settings.APPLE_ENVIRONMENT],
-        bundle_id=settings.APPLE_BUNDLE_ID,
-        app_apple_id=settings.APPLE_APP_APPLE_ID,
-    )
 
 
 _REFUSALS = {

@@ -3,6 +3,7 @@ reads into the reader's account when they sign in or sign up."""
 
 import functools
 from datetime import date, datetime
+from typing import Any
 
 from django.db import connections, router, transaction
 from django.utils import timezone
@@ -16,7 +17,8 @@ class _Spent(Exception):
 
 @functools.cache
 def _statements() -> tuple[str, str, str, str]:
-    """The meter's SQL (valid on PostgreSQL and SQLite 3.35+), table names from the models."""
+    """The meter's SQL, table names from the models: the count in a transaction of two
+    statements (SQLite 3.35+; PostgreSQL uses ``_one_statement``), the count read, the peek."""
     reads = MeterRead._meta.db_table
     counts = MeterCount._meta.db_table
     insert_read = (
@@ -39,6 +41,61 @@ def _statements() -> tuple[str, str, str, str]:
     return insert_read, count_up, used, peek
 
 
+@functools.cache
+def _one_statement() -> str:
+    """PostgreSQL: the whole count in one statement (one round trip, no explicit transaction).
+
+    ``seen``: the article was counted this month before; otherwise ``counted`` adds one to
+    the month's count under its row lock unless the limit is reached, and only then
+    ``inserted`` records the read (its one ``INSERT ... ON CONFLICT DO NOTHING``). The last
+    column is the count as the statement began. Named parameters: subject, article, month,
+    at, limit.
+    """
+    reads = MeterRead._meta.db_table
+    counts = MeterCount._meta.db_table
+    this_month = "subject = %(subject)s AND month = %(month)s"
+    return (
+        "WITH seen AS (SELECT EXISTS (SELECT 1"  # noqa: S608
+        f" FROM {reads} WHERE {this_month} AND article_id = %(article)s) AS yes),"
+        f" counted AS (INSERT INTO {counts} AS c (subject, month, used)"
+        " SELECT %(subject)s, %(month)s, 1 FROM seen WHERE NOT seen.yes"
+        " ON CONFLICT (subject, month) DO UPDATE SET used = c.used + 1"
+        " WHERE c.used < %(limit)s RETURNING c.used),"
+        f" inserted AS (INSERT INTO {reads} (subject, article_id, month, read_at)"
+        " SELECT %(subject)s, %(article)s, %(month)s, %(at)s FROM counted"
+        " ON CONFLICT (subject, article_id, month) DO NOTHING RETURNING id)"
+        " SELECT (SELECT yes FROM seen), (SELECT used FROM counted),"
+        f" (SELECT count(*) FROM inserted), (SELECT used FROM {counts} WHERE {this_month})"
+    )
+
+
+def _count_in_one_statement(
+    connection: Any, *, subject: str, article_id: int, month: date, limit: int, at: datetime
+) -> tuple[bool, int]:
+    """``meter_read_count`` on PostgreSQL: one statement on the usual paths; a parallel read
+    of the same article (both saw it unread) costs a second one."""
+    params = {"subject": subject, "article": article_id, "month": month, "at": at}
+    with connection.cursor() as cursor:
+        cursor.execute(_one_statement(), {**params, "limit": limit})
+        seen, used, inserted, before = cursor.fetchone()
+        if seen:  # a re-read
+            return True, int(before or 0)
+        if used is not None and inserted:  # counted
+            return True, int(used)
+        *_, peek = _statements()
+        if used is not None:  # a parallel read recorded it first: give the count back
+            cursor.execute(
+                f"UPDATE {MeterCount._meta.db_table} SET used = used - 1"  # noqa: S608
+                " WHERE subject = %s AND month = %s RETURNING used",
+                [subject, month],
+            )
+            return True, int(cursor.fetchone()[0])
+        # Refused: the limit is reached, unless a parallel read counted this article.
+        cursor.execute(peek, [subject, month, subject, article_id, month])
+        now_used, counted = cursor.fetchone()
+        return bool(counted), max(int(now_used or 0), int(before or 0))
+
+
 def meter_read_count(
     *, subject: str, article_id: int, month: date, limit: int, at: datetime | None = None
 ) -> tuple[bool, int]:
@@ -48,8 +105,17 @@ def meter_read_count(
     and costs nothing; a new one is counted by one insert, or refused (and nothing written)
     when ``limit`` articles were read already, even by parallel requests.
     """
-    insert_read, count_up, used_sql, _ = _statements()
     connection = connections[router.db_for_write(MeterRead)]
+    if connection.vendor == "postgresql":
+        return _count_in_one_statement(
+            connection,
+            subject=subject,
+            article_id=article_id,
+            month=month,
+            limit=limit,
+            at=at or timezone.now(),
+        )
+    insert_read, count_up, used_sql, _ = _statements()
     try:
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             cursor.execute(insert_read, [subject, article_id, month, at or timezone.now()])

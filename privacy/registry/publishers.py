@@ -1,32 +1,36 @@
-"""The publishers' read ledger: kept on the empty account so statements never change."""
+"""Publishers: the reader's read ledger, their payments shared out to titles, staff links."""
 
 from privacy.registry.base import Erase, PersonalData
 
 ENTRIES = [
     PersonalData(
         model="publishers.ReadRow",
-        what="The reader's engaged reading per article and day (the publishers' ledger; "
-        "kept on the empty account, statements must not change)",
-        erase=Erase.KEEP,
+        what="What the reader read, day by day: article, engaged seconds, how far, and the "
+        "access it was read under (closed statements keep only their totals)",
+        erase=Erase.DELETE,
         export_as="reads.json",
-        export_fields=("article", "title", "day", "seconds", "progress", "source"),
+        export_fields=("day", "title", "article", "source", "seconds", "progress", "qualified"),
     ),
     PersonalData(
         model="publishers.ReaderPayment",
-        what="The reader's net payment each closed month, shared among titles (ledger)",
-        erase=Erase.KEEP,
+        what="The reader's net payment in a closed month, as shared out to the titles read",
+        erase=Erase.SCRUB,
+        detach=("user",),
         export_as="reader_payments.json",
         export_fields=("currency", "amount", "engaged_seconds"),
     ),
     PersonalData(
         model="publishers.TitleStaff",
-        what="Titles a publisher's staff member may see statements of",
+        what="The titles a publisher's staff member sees the statements of",
         erase=Erase.DELETE,
+        export_as="publisher_titles.json",
+        export_fields=("title", "created_at"),
     ),
     PersonalData(
         model="publishers.Adjustment",
-        what="A manual correction to a statement, by a member of staff",
-        erase=Erase.KEEP,
+        what="Statement adjustments recorded by the staff member",
+        erase=Erase.SCRUB,
         reader="created_by",
+        detach=("created_by",),
     ),
 ]

@@ -14,8 +14,32 @@ from .items import switch_items
 from .portal_flows import flow_from, pending_update
 
 
+def _products(listed: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """``subscription_update.products`` as Stripe returns them: each with its
+    ``adjustable_quantity`` (off unless given)."""
+    return [
+        {
+            "adjustable_quantity": {
+                "enabled": False,
+                "maximum": None,
+                "minimum": 1,
+                **(product.get("adjustable_quantity") or {}),
+            },
+            "prices": list(product.get("prices") or []),
+            "product": product.get("product"),
+        }
+        for product in listed or []
+    ]
+
+
 def _features(given: dict[str, Any] | None) -> dict[str, Any]:
     given = given or {}
+    update = given.get("subscription_update")
+    if update and "products" in update:
+        given = {
+            **given,
+            "subscription_update": {**update, "products": _products(update["products"])},
+        }
 
     def part(name: str, default: dict[str, Any]) -> dict[str, Any]:
         return {**default, **(given.get(name) or {})}
@@ -93,6 +117,8 @@ def configuration_update(sb: Sandbox, p: dict[str, Any], bpc_id: str) -> dict[st
         merged = {
             k: {**conf["features"][k], **(p["features"].get(k) or {})} for k in conf["features"]
         }
+        update = merged["subscription_update"]
+        update["products"] = _products(update.get("products"))
         conf["features"] = merged
     if "business_profile" in p:
         conf["business_profile"] = {**conf["business_profile"], **p["business_profile"]}

@@ -30,6 +30,7 @@ def signup(client: APIClient, email: str):  # type: ignore[no-untyped-def]
     return client.post(SIGNUP, {"email": email, "password": STRONG_PASSWORD}, format="json")
 
 
+@pytest.mark.usefixtures("meter_off")  # the entitlement paywall alone
 def test_a_reader_signs_up_verifies_starts_the_trial_and_reads_with_the_token(db):
     article = ArticleFactory()
     assert_waits_for_the_email(app_signup("new.reader@example.com"))

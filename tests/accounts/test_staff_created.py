@@ -28,6 +28,7 @@ def staff_client() -> Client:
     return client
 
 
+@pytest.mark.usefixtures("meter_off")  # the entitlement paywall alone
 def test_a_member_created_in_the_admin_is_asked_to_verify_and_can_have_the_email_resent():
     created = staff_client().post(
         reverse("admin:accounts_user_add"),

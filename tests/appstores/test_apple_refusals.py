@@ -92,7 +92,14 @@ def test_a_notification_of_another_app_is_refused(stores, bought):
 
 @pytest.mark.parametrize(
     "body",
-    [b"not json", b"[]", b"{}", b'{"signedPayload": 12}', b'{"signedPayload": "a.b.c"}'],
+    [
+        b"not json",
+        b"[]",
+        b"{}",
+        b'{"signedPayload": 12}',
+        b'{"signedPayload": "a.b.c"}',
+        b"[" * 100_000,  # nested too deep for the JSON parser
+    ],
 )
 def test_a_malformed_body_is_refused_without_a_500(stores, body):
     response = stores.client.post(APPLE_URL, body, content_type="application/json")

@@ -169,3 +169,27 @@ def test_the_support_desk_sees_the_store_source(stores, store_plan, reader):
 
     assert data["decision"] == {"granted": True, "reason": "apple"}
     assert [e["source"] for e in data["entitlements"]] == ["apple"]
+
+
+def test_the_account_page_tells_a_store_subscriber_where_to_manage_it(stores, store_plan, reader):
+    stores.google_deliver(stores.google_buy(app_account_token_get(user=reader)))
+    web = APIClient()
+    web.force_login(reader)
+
+    page = web.get("/account/").content.decode()
+
+    assert "through Google Play" in page
+    assert 'href="https://play.google.com/store/account/subscriptions"' in page
+
+
+def test_beat_redrives_store_notifications_every_minute_and_reconciles_nightly():
+    from django_celery_beat.models import PeriodicTask
+
+    from config.celery import app as celery_app
+
+    redrive = PeriodicTask.objects.get(task="appstores.tasks.store_notifications_redrive")
+    nightly = PeriodicTask.objects.get(task="appstores.tasks.appstores_reconcile")
+
+    assert (redrive.interval.every, redrive.interval.period) == (1, "minutes")
+    assert (nightly.crontab.hour, nightly.crontab.minute) == ("3", "45")
+    assert {redrive.task, nightly.task} <= set(celery_app.tasks)

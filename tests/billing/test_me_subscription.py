@@ -46,6 +46,7 @@ def test_an_active_subscription_shows_plan_period_and_renewal(
         "renews_at": iso(subscription.current_period_end),
         "ends_at": None,
         "payment_problem": None,
+        "discount": None,
     }
     assert [e["source"] for e in data["entitlements"]] == ["subscription"]
 

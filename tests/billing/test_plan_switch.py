@@ -161,6 +161,7 @@ def test_an_anonymous_reader_is_refused_with_a_401(api_client, db):
     assert response.json()["error"]["code"] == "not_authenticated"
 
 
+@pytest.mark.usefixtures("meter_off")  # the entitlement paywall alone
 def test_a_comp_reader_outside_their_titles_is_asked_to_subscribe_not_to_switch(
     sandbox_api, catalogue
 ):

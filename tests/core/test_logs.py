@@ -109,3 +109,15 @@ def test_gunicorns_access_log_as_the_procfile_runs_it_holds_no_token(tmp_path: P
     written = log.read_text()
     assert TOKEN not in written
     assert written.count("gift=[redacted]") == 2  # the request line and the Referer
+
+
+def test_the_request_loggers_redact_before_any_handler_sees_a_record(caplog) -> None:  # type: ignore[no-untyped-def]
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("django.server").info(
+            '"%s" %s %s', f"GET /a/3/?gift={TOKEN} HTTP/1.1", "200", "512"
+        )
+        logging.getLogger("django.request").warning("Not Found: %s", f"/a/3/?gift={TOKEN}")
+
+    assert TOKEN not in caplog.text
+    assert '"GET /a/3/?gift=[redacted] HTTP/1.1" 200 512' in caplog.text
+    assert "Not Found: /a/3/?gift=[redacted]" in caplog.text

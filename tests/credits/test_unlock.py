@@ -9,7 +9,7 @@ from membership.models import CreditAccount, CreditUnlock, Entitlement
 from membership.services import credit_spend, credits_add, credits_refund
 from tests.factories import ArticleFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("meter_off")]
 
 
 def client_of(user) -> APIClient:  # type: ignore[no-untyped-def]
@@ -174,3 +174,18 @@ def test_the_article_page_offers_and_performs_the_unlock(client) -> None:
 
     assert article.body.split("\n\n")[-1] in response.content.decode()
     assert balance(reader) == 0
+
+
+def test_the_unlock_offer_costs_no_extra_query(django_assert_max_num_queries) -> None:
+    reader = UserFactory()
+    article = ArticleFactory()
+    credits_add(user=reader, reference="cs_1", credits=2, pack="Two")
+    client = APIClient()
+    client.force_login(reader)
+
+    with django_assert_max_num_queries(4):
+        response = client.get(f"/api/v1/articles/{article.pk}/")
+
+    paywall = response.json()["paywall"]
+    assert paywall["actions"][0]["kind"] == "unlock_with_credit"
+    assert paywall["credits"] == 2

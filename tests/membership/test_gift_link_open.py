@@ -185,7 +185,7 @@ def test_a_token_for_another_article_grants_nothing(article, given):
         lambda t: "\x00" + t[1:],
         lambda t: "é" * 43,
         lambda t: t * 50,
-        lambda t: "",
+        lambda t: "%",
     ],
 )
 def test_a_tampered_or_malformed_token_grants_nothing_and_never_fails(article, given, tamper):
@@ -245,3 +245,15 @@ def test_parallel_first_opens_never_exceed_the_limit(settings):
 
     assert sorted(granted) == [False] * 5 + [True] * 3
     assert GiftLinkOpen.objects.count() == 3 and GiftLink.objects.get().opens == 3
+
+
+def test_a_head_request_opens_nothing_and_uses_no_open(article, given):
+    browser = Client()
+
+    head = browser.head(f"/a/{article.pk}/?gift={given.token}")
+    api_head = app().head(f"/api/v1/articles/{article.pk}/", {"gift": given.token})
+
+    assert head.status_code == 405 and api_head.status_code == 200  # the pages answer GET only
+    assert GiftLink.objects.get(pk=given.link.pk).opens == 0
+    assert MARKER in page(browser, article, given.token).content.decode()
+    assert GiftLink.objects.get(pk=given.link.pk).opens == 1

@@ -305,3 +305,26 @@ def test_a_merge_across_the_month_edge_takes_only_this_months_reads(reader) -> N
         user_logged_in.send(sender=type(reader), request=sign_in_request(device), user=reader)
         assert read(old, reader=reader, record=False).granted is False
         assert read(new, reader=reader, record=False).meter.used == 1
+
+
+def test_an_admin_sets_the_limits_in_the_admin_and_they_apply_at_once(client) -> None:
+    from django.urls import reverse
+
+    from tests.factories import StaffFactory
+
+    client.force_login(StaffFactory())
+    first, second = articles(2)
+    device = device_id_new()
+    assert read(first, device=device).meter.limit == 2
+
+    form = client.get(reverse("admin:membership_meterpolicy_add")).content.decode()
+    response = client.post(
+        reverse("admin:membership_meterpolicy_add"),
+        {"anonymous_limit": "1", "registered_limit": "3"},
+    )
+
+    assert 'value="2"' in form and 'value="5"' in form  # the settings, as the defaults
+    assert response.status_code == 302
+    assert (meter_limits_get().anonymous, meter_limits_get().registered) == (1, 3)
+    assert not read(second, device=device).granted  # 1 used of 1
+    assert client.get(reverse("admin:membership_meterpolicy_add")).status_code == 403  # one row

@@ -81,3 +81,19 @@ def test_a_signed_in_reader_at_the_limit_gets_exactly_the_rest(ten_articles) -> 
 
     assert sum(d.granted for d in decisions) == 2  # 3 used of 5
     assert MeterCount.objects.get(subject=f"user:{reader.pk}").used == 5
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_reads_of_one_article_at_the_last_free_one_are_all_granted(
+    ten_articles,
+) -> None:
+    device = device_id_new()
+    first, second, *_ = ten_articles
+    assert article_read(reader=None, article=first, device_id=device).granted  # 1 of 2
+
+    decisions = read_in_parallel([second] * 10, reader=None, device_id=device)
+
+    assert all(d.granted for d in decisions)  # one counts it, the others re-read it
+    assert {d.meter.used for d in decisions if d.meter} == {2}
+    assert MeterCount.objects.get(subject=f"device:{device}").used == 2

@@ -161,7 +161,7 @@ def test_erasure_reaches_every_app_and_keeps_the_ledgers(sandbox_api, dump):
     assert gift.recipient_email == "friend@example.org"  # the friend's, not the reader's
     assert not GroupMember.objects.exists()
     assert Group.objects.get().owner == other
-    assert ReadRow.objects.get().seconds == 120  # the ledger stays, on the empty account
+    assert not ReadRow.objects.exists()  # statements keep their totals (publishers' rule)
     assert CreditPurchase.objects.get().credits == 5
     assert not AppAccount.objects.exists()
     store = StoreSubscription.objects.get()
@@ -169,7 +169,7 @@ def test_erasure_reaches_every_app_and_keeps_the_ledgers(sandbox_api, dump):
     assert store.data["appAccountToken"] is None
     assert StoreNotification.objects.get().payload["data"]["appAccountToken"] is None
     request.refresh_from_db()
-    assert request.kept["publishers.ReadRow"] == 1
+    assert request.erased["publishers.ReadRow"] == 1
     assert request.erased["groups.GroupMember"] == 1
 
 

@@ -170,7 +170,7 @@ def test_publisher_staff_see_their_titles_reads_only() -> None:
 
     assert "Own Gazette" in html
     assert "Other Herald" not in html
-    assert "MRR" not in html
+    assert "Monthly recurring revenue" not in html
 
 
 def test_readers_are_sent_away_from_the_dashboard() -> None:

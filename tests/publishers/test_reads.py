@@ -15,7 +15,7 @@ from publishers.models import ReadRow
 from tests.api.conftest import session_token_for
 from tests.factories import ArticleFactory, EntitlementFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("meter_off")]
 
 
 def _url(article) -> str:  # type: ignore[no-untyped-def]
@@ -186,7 +186,8 @@ def test_a_beacon_form_post_with_the_csrf_token_counts() -> None:
     assert ReadRow.objects.get().seconds == 31
 
 
-def test_the_page_of_a_reader_without_access_sends_no_beacon() -> None:
+def test_the_page_of_a_reader_without_access_sends_no_beacon(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.METER_REGISTERED = 0
     article = ArticleFactory()
     browser = Client()
     browser.force_login(UserFactory())
@@ -203,3 +204,21 @@ def test_a_report_costs_few_queries(django_assert_max_num_queries) -> None:  # t
 
     with django_assert_max_num_queries(6):
         client.post(_url(article), {"seconds": 1, "progress": 0}, format="json")
+
+
+def test_a_metered_read_counts_only_once_the_page_opened_it() -> None:
+    """The beacon decides like the page without spending the meter: an article the meter
+    opened this month counts (source ``metered``, earning nothing); another does not."""
+    reader, opened, other = UserFactory(), ArticleFactory(), ArticleFactory()
+    browser = Client()
+    browser.force_login(reader)
+    assert browser.get(opened.get_absolute_url()).context["decision"].reason == "metered"
+    client = _client(reader)
+
+    counted = client.post(_url(opened), {"seconds": 40, "progress": 0.2}, format="json")
+    refused = client.post(_url(other), {"seconds": 40, "progress": 0.2}, format="json")
+
+    assert counted.status_code == 200
+    assert counted.json()["source"] == "metered"
+    assert refused.status_code == 403
+    assert list(ReadRow.objects.values_list("article_id", "source")) == [(opened.pk, "metered")]

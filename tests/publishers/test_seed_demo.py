@@ -8,7 +8,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from publishers.models import MonthClose, PayoutPool, ReadRow, Statement, StatementLine
-from publishers.statements import month_previous, month_start
+from publishers.selectors import statement_line_rows
+from publishers.statements import month_next, month_previous, month_start
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +33,9 @@ def test_the_demo_has_a_closed_month_of_reads_and_runs_again_unchanged() -> None
     pool = PayoutPool.objects.get(month=close.month)
     assert pool.allocated == pool.amount > 0
     assert StatementLine.objects.aggregate(total=Sum("amount"))["total"] == pool.amount
-    assert (
-        not ReadRow.objects.filter(day__lt=close.month.replace(day=28), statement_line=None)
-        .filter(day__gte=close.month)
-        .exists()
+    month_rows = ReadRow.objects.filter(day__gte=close.month, day__lt=month_next(close.month))
+    counted = sum(
+        statement_line_rows(line=line).count()
+        for line in StatementLine.objects.filter(statement__month=close.month)
     )
+    assert counted == month_rows.count()

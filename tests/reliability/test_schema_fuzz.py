@@ -31,12 +31,17 @@ from schemathesis import checks as st_checks
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi import checks as openapi_checks
 
+from tests.appstores import conftest as store_fixtures
 from tests.billing import conftest as billing_fixtures
 from tests.factories import UserFactory
 from tests.reliability.readers import Catalogue, catalogue_make, plans_on_sale, session_token
 
 _shared_sandbox = billing_fixtures._shared_sandbox
 sandbox_api = billing_fixtures.sandbox_api
+# The app-store sandbox, and Masthead aimed at it (autouse): the store endpoints look up
+# the purchases they are given there.
+store_sandbox = store_fixtures.store_sandbox
+_stores_at_the_sandbox = store_fixtures._stores_at_the_sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -279,6 +279,7 @@ def _token_client(user: User) -> Client:
     return Client(HTTP_X_SESSION_TOKEN=session_token(user))
 
 
+@pytest.mark.usefixtures("meter_off")  # the entitlement paywall alone
 def test_me_shows_only_the_signed_in_reader(two_readers):  # type: ignore[no-untyped-def]
     a, b, catalogue = two_readers
 

@@ -71,3 +71,13 @@ def test_an_anonymous_reader_is_sent_to_sign_in_and_a_get_is_refused():
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
     assert Client().get(f"/articles/{article.pk}/gift/").status_code == 405
     assert Client().post("/articles/999999/gift/").status_code == 404
+
+
+def test_the_short_address_without_a_gift_sends_the_reader_to_the_article():
+    article = ArticleFactory()
+
+    response = Client().get(f"/a/{article.pk}/")
+
+    assert response.status_code == 302 and response["Location"] == f"/articles/{article.pk}/"
+    assert Client().get("/a/999999/").status_code == 404
+    assert Client().get(f"/a/{article.pk}/?gift=").status_code == 302

@@ -68,8 +68,8 @@ class Command(BaseCommand):
             subscription_sync(subscription_id=created.id)
         self._seats_fill(owner, member)
         group = group_owned_get(user=owner)
-        self.stdout.write("Family group (seats; log in with the password above):")
-        self.stdout.write(f"  owner    {FAMILY_OWNER} / {READER_PASSWORD}")
+        self.stdout.write(f"Family group (every login below: password {READER_PASSWORD}):")
+        self.stdout.write(f"  owner    {FAMILY_OWNER}")
         if group is not None:
             self.stdout.write(f"  seats    {group.seats_taken} of {group.seats} taken")
             for seat in group.members:
