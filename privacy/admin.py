@@ -90,6 +90,14 @@ def members_erase(modeladmin: Any, request: HttpRequest, queryset: QuerySet[User
     modeladmin.message_user(request, f"Started {started} erasures; see Erasure audit rows.")
 
 
-# The members list (accounts' admin) gets the two actions; accounts does not know privacy.
+def _members_never_hard_deleted(request: HttpRequest, obj: Any = None) -> bool:
+    """A member is erased, never deleted: deleting the row would take the publishers' ledger
+    rows with it and leave Stripe and the stored events untouched."""
+    return False
+
+
+# The members list (accounts' admin) gets the two actions, and erasure replaces deletion;
+# accounts does not know privacy.
 _member_admin = admin.site._registry[User]
 _member_admin.actions = (*(_member_admin.actions or ()), members_export, members_erase)
+_member_admin.has_delete_permission = _members_never_hard_deleted  # type: ignore[method-assign]

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from core.api import mark_reader_specific
 from core.errors import ApplicationError
+from membership.devices import DEVICE_COOKIE
 from privacy import selectors, services, tasks
 from privacy.registry.privacy import export_path
 
@@ -69,6 +70,7 @@ def account_delete_page(request: HttpRequest) -> HttpResponse:
             tasks.after_commit(tasks.erasure_perform, erasure.pk)
             logout(request)
             page = render(request, "privacy/account_deleted.html", {"notices": notices})
+            page.delete_cookie(DEVICE_COOKIE)  # the browser's device id goes too
             return mark_reader_specific(page)
     context = {
         "notices": selectors.erasure_notices(user=reader),

@@ -9,13 +9,29 @@ and fails otherwise. Erasure applies the entries in this order (the account last
 from collections.abc import Callable
 from typing import Any
 
-from privacy.registry import accounts, billing, membership, privacy, publishers
+from privacy.registry import (
+    accounts,
+    appstores,
+    billing,
+    gifts,
+    groups,
+    membership,
+    payments,
+    privacy,
+    publishers,
+    reading,
+)
 from privacy.registry.base import Erase, PersonalData, Reader
 
 ENTRIES: list[PersonalData] = [
     *privacy.ENTRIES,
-    *publishers.ENTRIES,
     *billing.ENTRIES,
+    *payments.ENTRIES,
+    *gifts.ENTRIES,
+    *groups.ENTRIES,
+    *appstores.ENTRIES,
+    *reading.ENTRIES,
+    *publishers.ENTRIES,
     *membership.ENTRIES,
     *accounts.ENTRIES,
 ]

@@ -1,7 +1,9 @@
 """The account: the user row, its addresses, sign-in sessions and app tokens, admin log."""
 
+from importlib import import_module
 from typing import Any
 
+from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
@@ -27,6 +29,16 @@ def _session_keys(reader: Reader) -> list[str]:
 
 def sessions_of(reader: Reader) -> QuerySet[Session]:
     return Session.objects.filter(session_key__in=_session_keys(reader))
+
+
+def sessions_delete(reader: Reader) -> int:
+    """Sign the reader out everywhere: each session deleted through the session engine, so
+    a cached copy goes with its row."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    keys = _session_keys(reader)
+    for key in keys:
+        store(session_key=key).delete()
+    return len(keys)
 
 
 def sessions_export(reader: Reader) -> list[dict[str, Any]]:
@@ -68,6 +80,7 @@ ENTRIES = [
         what="Sign-in sessions of the browser and the app's session tokens",
         erase=Erase.DELETE,
         rows=sessions_of,
+        apply=sessions_delete,
         export_as="sign_in_history.json",
         export=sessions_export,
     ),

@@ -25,7 +25,7 @@ from billing.services import subscription_sync
 from privacy import errors
 from privacy.models import ErasureAudit, ErasureRequest, ErasureStatus
 from privacy.registry import ENTRIES, Erase, PersonalData, Reader
-from privacy.registry.accounts import sessions_of
+from privacy.registry.accounts import sessions_delete
 from privacy.registry.billing import customer_ids
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def erasure_request(*, user: User, requested_by: User | None = None) -> ErasureR
             by_reader=requested_by is None or requested_by.pk == locked.pk,
         )
     User.objects.filter(pk=locked.pk).update(is_active=False)
-    signed_out, _ = sessions_of(_reader(request, locked)).delete()
+    signed_out = sessions_delete(_reader(request, locked))
     if signed_out:
         request.erased = {**request.erased, "sessions.Session": signed_out}
         request.save(update_fields=["erased"])

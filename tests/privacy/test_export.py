@@ -117,3 +117,17 @@ def test_staff_erase_a_member_from_the_admin(admin_client, admin_user):
     member.refresh_from_db()
     assert member.full_name == "" and member.email.endswith("@erased.invalid")
     assert member.erasure_requests.get().audit.requested_by == admin_user
+
+
+def test_staff_erase_members_rather_than_delete_them(admin_client):
+    member = UserFactory()
+
+    page = admin_client.get(f"/admin/accounts/user/{member.pk}/change/")
+    refused = admin_client.post(f"/admin/accounts/user/{member.pk}/delete/", {"post": "yes"})
+
+    assert (
+        "Erase the selected members" in admin_client.get("/admin/accounts/user/").content.decode()
+    )
+    assert f"/admin/accounts/user/{member.pk}/delete/" not in page.content.decode()
+    assert refused.status_code == 403
+    assert member.__class__.objects.filter(pk=member.pk).exists()

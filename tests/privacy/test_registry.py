@@ -5,7 +5,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models
 
-from privacy.registry import ENTRIES, NOT_PERSONAL, entry_for
+from privacy.registry import ENTRIES, NOT_PERSONAL, Reader, entry_for
 from privacy.services import erasure_steps
 
 USER_MODEL = settings.AUTH_USER_MODEL.lower()
@@ -20,9 +20,15 @@ def _links_to_user(model: type[models.Model]) -> bool:
     return False
 
 
+# Fields that name a reader without a foreign key: "user:<id>" subjects, device ids.
+READER_REF_NAMES = ("subject", "opener", "device")
+
+
 def _email_ish(model: type[models.Model]) -> bool:
     return any(
-        isinstance(field, models.EmailField) or "email" in field.name.lower()
+        isinstance(field, models.EmailField)
+        or "email" in field.name.lower()
+        or any(name in field.name.lower() for name in READER_REF_NAMES)
         for field in model._meta.concrete_fields
     )
 
@@ -74,3 +80,24 @@ def test_export_file_names_are_unique() -> None:
     names = [e.export_as for e in ENTRIES if e.export_as]
 
     assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.model)
+def test_each_entry_names_fields_its_model_has(entry) -> None:
+    model = apps.get_model(entry.model)
+    names = {f.name for f in model._meta.get_fields()} | {
+        f.attname for f in model._meta.concrete_fields
+    }
+
+    for name in (*entry.export_fields, *entry.scrub, *entry.detach):
+        assert name in names, f"{entry.model} has no field {name}"
+    if entry.rows is None and entry.apply is None:
+        assert str(model._default_manager.filter(**{entry.reader: 0}).query)  # path resolves
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.model)
+def test_each_entry_finds_no_rows_for_a_reader_with_none(entry) -> None:
+    reader = Reader(user_id=0, email="nobody@example.org", full_name="No Body")
+
+    assert list(entry.queryset(reader)) == []
