@@ -6,16 +6,17 @@ ENTRIES = [
     PersonalData(
         model="publishers.ReadRow",
         what="What the reader read, day by day: article, engaged seconds, how far, and the "
-        "access it was read under (closed statements keep only their totals)",
-        erase=Erase.DELETE,
+        "access it was read under; kept on the empty account, so the publishers' statements "
+        "(closed and still to close) never change",
+        erase=Erase.KEEP,
         export_as="reads.json",
         export_fields=("day", "title", "article", "source", "seconds", "progress", "qualified"),
     ),
     PersonalData(
         model="publishers.ReaderPayment",
-        what="The reader's net payment in a closed month, as shared out to the titles read",
-        erase=Erase.SCRUB,
-        detach=("user",),
+        what="The reader's net payment in a closed month, as shared out to the titles read; "
+        "kept on the empty account, as statement lines trace to the ledger through it",
+        erase=Erase.KEEP,
         export_as="reader_payments.json",
         export_fields=("currency", "amount", "engaged_seconds"),
     ),
