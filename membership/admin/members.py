@@ -5,10 +5,8 @@ Replaces accounts' User admin, which cannot import membership."""
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import models
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -70,23 +68,6 @@ class EntitlementInline(ReadOnlyInline):
         return format_html('<a class="deletelink" href="{}">Revoke</a>', url)
 
 
-ERASURE_REFUSAL = (
-    "Not deleted: {members} had a free trial or access, and such a member is removed only "
-    "through the privacy flow (data export and erasure), which keeps the one-trial-per-person "
-    "record. Until it arrives, untick \u201cActive\u201d to close the account."
-)
-
-
-def members_with_history(members: QuerySet[User]) -> list[str]:
-    """Return the emails of the members who have had a trial or any entitlement."""
-    return list(
-        members.filter(models.Q(trial__isnull=False) | models.Q(entitlements__isnull=False))
-        .distinct()
-        .order_by("email")
-        .values_list("email", flat=True)
-    )
-
-
 admin.site.unregister(User)
 
 
@@ -124,36 +105,6 @@ class MemberAdmin(UserAdmin):
     @admin.display(description="joined", ordering="date_joined")
     def joined(self, obj: User) -> str:
         return short_date(obj.date_joined)
-
-    actions = ("delete_members",)
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    @admin.action(description="Delete selected members", permissions=["delete"])
-    def delete_members(self, request: HttpRequest, queryset: QuerySet[User]) -> Any:
-        """Delete the selected members, unless one of them must go through the privacy flow."""
-        refused = members_with_history(queryset)
-        if refused:
-            self.message_user(
-                request, ERASURE_REFUSAL.format(members=", ".join(refused)), messages.ERROR
-            )
-            return None
-        return delete_selected(self, request, queryset)
-
-    def delete_view(
-        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        """Refuse, saying why, to delete a member who had a trial or access."""
-        member = self.get_object(request, unquote(object_id))
-        if member is not None and self.has_delete_permission(request, member):
-            refused = members_with_history(User.objects.filter(pk=member.pk))
-            if refused:
-                messages.error(request, ERASURE_REFUSAL.format(members=refused[0]))
-                return redirect("admin:accounts_user_change", member.pk)
-        return super().delete_view(request, object_id, extra_context)
 
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view

@@ -171,52 +171,28 @@ class TestExplainAccess:
 
 
 class TestDeletingAMember:
-    def test_a_member_with_a_trial_is_refused_with_the_reason_not_a_permission_error(
-        self, client: Client, editor: User
-    ) -> None:
-        member = UserFactory(email="had.trial@example.com")
+    """A member is erased through the privacy flow (tests/privacy), never deleted outright."""
+
+    def test_the_delete_page_is_refused(self, client: Client, editor: User) -> None:
+        member = UserFactory()
         trial_start(user=member)
 
-        response = client.get(reverse("admin:accounts_user_delete", args=[member.pk]), follow=True)
+        response = client.get(reverse("admin:accounts_user_delete", args=[member.pk]))
 
-        page = response.content.decode()
-        assert response.status_code == 200
-        assert "Not deleted: had.trial@example.com had a free trial or access" in page
-        assert "privacy flow" in page and "untick “Active” to close the account" in page
-        assert response.redirect_chain[-1][0] == reverse(
-            "admin:accounts_user_change", args=[member.pk]
-        )
+        assert response.status_code == 403
         assert User.objects.filter(pk=member.pk).exists()
 
     def test_a_post_to_the_delete_page_deletes_nothing(self, client: Client, editor: User) -> None:
         member = UserFactory()
-        trial_start(user=member)
 
         client.post(reverse("admin:accounts_user_delete", args=[member.pk]), {"post": "yes"})
 
         assert User.objects.filter(pk=member.pk).exists()
 
-    def test_the_bulk_action_refuses_and_names_them(self, client: Client, editor: User) -> None:
-        member = UserFactory(email="bulk.trial@example.com")
-        trial_start(user=member)
-        plain = UserFactory()
-
-        response = client.post(
-            reverse("admin:accounts_user_changelist"),
-            {"action": "delete_members", "_selected_action": [member.pk, plain.pk]},
-            follow=True,
-        )
-
-        assert "Not deleted: bulk.trial@example.com had a free trial" in response.content.decode()
-        assert User.objects.filter(pk__in=[member.pk, plain.pk]).count() == 2
-
-    def test_a_member_without_history_is_still_deleted_after_confirmation(
+    def test_the_members_list_offers_erasure_not_deletion(
         self, client: Client, editor: User
     ) -> None:
-        member = UserFactory()
-        url = reverse("admin:accounts_user_delete", args=[member.pk])
+        page = client.get(reverse("admin:accounts_user_changelist")).content.decode()
 
-        assert "Are you sure" in client.get(url).content.decode()
-        client.post(url, {"post": "yes"})
-
-        assert not User.objects.filter(pk=member.pk).exists()
+        assert 'value="members_erase"' in page
+        assert 'value="delete_selected"' not in page
