@@ -318,7 +318,11 @@ def gift_reminders_send(*, at: datetime | None = None) -> int:
     sent = 0
     for gift_id in list(due.values_list("pk", flat=True)[:500]):
         with transaction.atomic():
-            gift = Gift.objects.select_for_update().select_related("entitlement").get(pk=gift_id)
+            gift = (
+                Gift.objects.select_for_update(of=("self",))
+                .select_related("entitlement")
+                .get(pk=gift_id)
+            )
             reader = gift.redeemed_by
             if gift.reminder_sent_at is not None or reader is None or gift.entitlement is None:
                 continue
