@@ -153,7 +153,7 @@ class StatementListApi(generics.ListAPIView):
 class StatementDetailApi(APIView):
     permission_classes = (IsPublisherStaff,)
 
-    @extend_schema(responses={200: StatementOutput, **error_responses(401, 404)})
+    @extend_schema(responses={200: StatementOutput, **error_responses(401, 403, 404)})
     def get(self, request: Request, pk: int) -> Response:
         """One statement with its lines (404 when it is not one of the viewer's titles)."""
         return Response(StatementOutput(statement_get(viewer=request.user, statement_id=pk)).data)
@@ -163,7 +163,7 @@ class StatementCsvApi(APIView):
     permission_classes = (IsPublisherStaff,)
 
     @extend_schema(
-        responses={(200, "text/csv"): str, **error_responses(401, 404)},
+        responses={(200, "text/csv"): str, **error_responses(401, 403, 404)},
         parameters=[OpenApiParameter("pk", int, OpenApiParameter.PATH)],
     )
     def get(self, request: Request, pk: int) -> HttpResponse:

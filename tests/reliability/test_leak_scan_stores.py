@@ -22,7 +22,8 @@ store_sandbox = store_fixtures.store_sandbox
 _stores_at_the_sandbox = store_fixtures._stores_at_the_sandbox
 stores = store_fixtures.stores
 
-pytestmark = pytest.mark.django_db
+# Store access alone: the monthly meter (its own leak test is in test_leak_scan.py) is off.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("meter_off")]
 
 PRODUCT = "masthead.everything.monthly"
 
