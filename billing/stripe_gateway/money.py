@@ -31,19 +31,24 @@ def _created(payload: dict[str, Any]) -> datetime | None:
     return moment(payload.get("created"))
 
 
+def _movement(data: dict[str, Any], *, reference: str, amount: int, at: datetime) -> MoneyMovement:
+    """The movement of ``amount`` (negative for money returned) on the Stripe object ``data``."""
+    return MoneyMovement(
+        reference=reference,
+        customer_id=stripe_id_of(data.get("customer")),
+        user_id=_metadata_id(data, "user_id"),
+        currency=str(data.get("currency") or "").lower(),
+        amount=amount,
+        at=at,
+    )
+
+
 def _invoice(payload: dict[str, Any], data: dict[str, Any]) -> MoneyMovement | None:
     paid = int(data.get("amount_paid") or 0)
     at = moment((data.get("status_transitions") or {}).get("paid_at")) or _created(payload)
     if paid <= 0 or at is None:
         return None
-    return MoneyMovement(
-        reference=f"invoice:{data.get('id', '')}",
-        customer_id=stripe_id_of(data.get("customer")),
-        user_id=_metadata_id(data, "user_id"),
-        currency=str(data.get("currency") or "").lower(),
-        amount=paid,
-        at=at,
-    )
+    return _movement(data, reference=f"invoice:{data.get('id', '')}", amount=paid, at=at)
 
 
 def _checkout(payload: dict[str, Any], data: dict[str, Any]) -> MoneyMovement | None:
@@ -53,14 +58,7 @@ def _checkout(payload: dict[str, Any], data: dict[str, Any]) -> MoneyMovement | 
         return None
     if at is None:
         return None
-    return MoneyMovement(
-        reference=f"checkout:{data.get('id', '')}",
-        customer_id=stripe_id_of(data.get("customer")),
-        user_id=_metadata_id(data, "user_id"),
-        currency=str(data.get("currency") or "").lower(),
-        amount=total,
-        at=at,
-    )
+    return _movement(data, reference=f"checkout:{data.get('id', '')}", amount=total, at=at)
 
 
 def _refund(payload: dict[str, Any], data: dict[str, Any]) -> MoneyMovement | None:
@@ -70,14 +68,8 @@ def _refund(payload: dict[str, Any], data: dict[str, Any]) -> MoneyMovement | No
     at = _created(payload)
     if delta <= 0 or at is None:
         return None
-    return MoneyMovement(
-        reference=f"refund:{data.get('id', '')}:{refunded}",
-        customer_id=stripe_id_of(data.get("customer")),
-        user_id=_metadata_id(data, "user_id"),
-        currency=str(data.get("currency") or "").lower(),
-        amount=-delta,
-        at=at,
-    )
+    reference = f"refund:{data.get('id', '')}:{refunded}"
+    return _movement(data, reference=reference, amount=-delta, at=at)
 
 
 def money_movement(*, event_type: str, payload: dict[str, Any]) -> MoneyMovement | None:
