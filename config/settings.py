@@ -126,6 +126,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not memory, so a Celery worker process sees the test database too.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DB_PREPARED_STATEMENTS", True
+):
+    # Parameters bound by the server, and a statement a connection runs a fifth time is
+    # prepared there, so PostgreSQL plans it once rather than at every request (a fifth of a
+    # read's time, bench/gated_read.py). Off (DB_PREPARED_STATEMENTS=false) behind a pooler
+    # that hands one connection to many clients, such as PgBouncer in transaction mode.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": cache_config(env_str("CACHE_URL"), default_dir=VAR_DIR / "cache")}

@@ -8,9 +8,18 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.db import connections, models, router
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from membership.models import Article, CreditAccount, Entitlement, EntitlementSource, Trial
+from membership.models import (
+    Article,
+    CreditAccount,
+    Entitlement,
+    EntitlementSource,
+    Title,
+    Trial,
+)
 from membership.services.trials import email_hash
 
 
@@ -121,25 +130,48 @@ def _credits_sql(nulls: int) -> str:
 
 
 @functools.cache
-def _live_sources_sql(*, facts: bool, primary: str) -> str:
+def _live_sources_sql(*, facts: bool, primary: str, article: str = "%s", title: str = "%s") -> str:
     """Return the SQL of the reader's live entitlements as (source, covers the article): the
     question ``live(at)`` and ``covering(title_id)`` ask in the ORM (an entitlement to one
     article covers that article only); then the reader's credits (``_credits_sql``); with
     ``facts``, then the trial facts (``_facts_sql``).
 
-    Parameters: the article's id, the title's id, the reader's id, ``at`` twice, the reader's
-    id, then the facts'. Table names come from the models' metadata, never from input.
+    Parameters: the article's id and the title's id (unless ``article`` and ``title`` name
+    columns of an outer query), the reader's id, ``at`` twice, the reader's id, then the
+    facts'. Table names come from the models' metadata, never from input.
     """
     entitlements = Entitlement._meta.db_table
     covered = Entitlement.titles.through._meta.db_table
     sql = (
-        "SELECT DISTINCT e.source, CASE WHEN e.article_id IS NOT NULL"  # noqa: S608
-        " THEN e.article_id = %s ELSE (e.all_titles OR EXISTS (SELECT 1"
-        f" FROM {covered} c WHERE c.entitlement_id = e.id AND c.title_id = %s)) END"
-        f" FROM {entitlements} e"
+        "SELECT DISTINCT e.source AS source, CASE WHEN e.article_id IS NOT NULL"  # noqa: S608
+        f" THEN e.article_id = {article} ELSE (e.all_titles OR EXISTS (SELECT 1"
+        f" FROM {covered} c WHERE c.entitlement_id = e.id AND c.title_id = {title})) END"
+        f" AS covers FROM {entitlements} e"
         " WHERE e.user_id = %s AND e.starts_at <= %s AND e.ends_at > %s"
     )
     return sql + _credits_sql(1) + (_facts_sql(1, primary) if facts else "")
+
+
+# The annotation ``with_reader_access`` adds: "<reader id>|" and then the rows of
+# ``_live_sources_sql`` joined by commas, each "+" (covers the article) or "-" and its source.
+ACCESS_ROWS = "reader_access_rows"
+_AGGREGATE = {"postgresql": "string_agg", "sqlite": "group_concat"}
+
+
+@functools.cache
+def _access_rows_sql(*, facts: bool, primary: str, vendor: str) -> str:
+    """Return ``ACCESS_ROWS`` as SQL for the article of the outer query (its title joined),
+    NULL for an open article, whose read asks nothing. Parameters: the reader's id, then as
+    ``_live_sources_sql``'s from the reader's id on."""
+    article, title = Article._meta.db_table, Title._meta.db_table
+    rows = _live_sources_sql(
+        facts=facts, primary=primary, article=f"{article}.id", title=f"{article}.title_id"
+    )
+    joined = f"{_AGGREGATE[vendor]}(CASE WHEN r.covers THEN '+' ELSE '-' END || r.source, ',')"
+    return (
+        f"CASE WHEN {article}.is_free OR NOT {title}.is_premium THEN NULL"  # noqa: S608
+        f" ELSE %s || '|' || COALESCE((SELECT {joined} FROM ({rows}) r), '') END"
+    )
 
 
 @functools.cache
@@ -160,14 +192,16 @@ def _coverage_sql(*, facts: bool, primary: str) -> str:
     return sql + (_facts_sql(3, primary) if facts else "")
 
 
-def _rows(
+def _statement(
     reader: Any,
     sql: Callable[..., str],
     first: list[Any],
     at: datetime | None,
     then: list[Any] | None = None,
-) -> Any:
-    """Run one of the statements above for the reader, live at ``at`` (now by default).
+    **options: str,
+) -> tuple[str, list[Any]]:
+    """Return one of the statements above for the reader, live at ``at`` (now by default),
+    with its parameters: ``first``, the reader and the moment, ``then``, the trial facts'.
 
     Hand-written SQL, one statement: on every gated read the ORM spent more than twice the
     query's own round trip building and compiling it (``bench/gated_read.py``). It uses the
@@ -182,25 +216,60 @@ def _rows(
     params = [*first, reader.pk, moment, moment, *(then or [])]
     if facts:
         params += [reader.pk, email_hash(reader.email)]
-    with connection.cursor() as cursor:
-        primary = connection.ops.quote_name("primary")  # a reserved word
-        cursor.execute(sql(facts=facts, primary=primary), params)
+    primary = connection.ops.quote_name("primary")  # a reserved word
+    return sql(facts=facts, primary=primary, **options), params
+
+
+def _rows(reader: Any, sql: Callable[..., str], *args: Any) -> Any:
+    """Run ``_statement(reader, sql, *args)``; return its rows."""
+    statement, params = _statement(reader, sql, *args)
+    with connections[router.db_for_read(Entitlement)].cursor() as cursor:
+        cursor.execute(statement, params)
         return cursor.fetchall()
+
+
+def with_reader_access(articles: QuerySet[Article], *, reader: Any) -> QuerySet[Article]:
+    """Have ``articles`` (their title joined) bring what ``article_access`` asks for
+    ``reader`` now, in their own statement: deciding then costs no query of its own.
+
+    Nothing changes for a reader who is not signed in (deciding costs no query then)."""
+    if not _signed_in(reader):
+        return articles
+    vendor = connections[router.db_for_read(Entitlement)].vendor
+    sql, params = _statement(
+        reader, _access_rows_sql, [str(reader.pk)], None, [reader.pk], vendor=vendor
+    )
+    # The SQL is built from the models' table names; everything from the reader is a parameter.
+    return articles.annotate(**{ACCESS_ROWS: RawSQL(sql, params)})  # noqa: S611
+
+
+def _rows_brought(article: Article, reader: Any) -> list[tuple[str, bool]] | None:
+    """The rows ``with_reader_access`` brought with the article for this reader, if any."""
+    brought = getattr(article, ACCESS_ROWS, None)
+    if brought is None:
+        return None
+    reader_id, _, rows = brought.partition("|")
+    if reader_id != str(reader.pk):
+        return None
+    return [(row[1:], row[0] == "+") for row in rows.split(",") if row]
 
 
 def article_access(*, reader: Any, article: Article, at: datetime | None = None) -> AccessDecision:
     """Decide whether ``reader`` may read ``article`` at ``at`` (now by default).
 
-    Costs no query for an open article or an anonymous reader, and one indexed query
-    otherwise; the rest of the denial reason comes from columns of the loaded user. A
-    denial carries the reader's unspent ``credits`` (asked in the same query).
-    ``article.title`` must be loaded (``select_related``).
+    Costs no query for an open article or an anonymous reader, nor for an article loaded
+    ``with_reader_access`` for this reader (deciding now), and one indexed query otherwise;
+    the rest of the denial reason comes from columns of the loaded user. A denial carries
+    the reader's unspent ``credits`` (asked in the same query). ``article.title`` must be
+    loaded (``select_related``).
     """
     if article.is_open:
         return FREE
     if not _signed_in(reader):
         return SIGN_UP
-    rows = _rows(reader, _live_sources_sql, [article.pk, article.title_id], at, [reader.pk])
+    rows = None if at is not None else _rows_brought(article, reader)
+    if rows is None:
+        rows = _rows(reader, _live_sources_sql, [article.pk, article.title_id], at, [reader.pk])
     credits = next((int(s[len(CREDITS) :]) for s, _ in rows if s.startswith(CREDITS)), 0)
     covering = {source for source, covers in rows if covers}
     decision = _decision(covering, {source for source, _ in rows}, reader)

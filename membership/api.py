@@ -230,7 +230,7 @@ class ArticleDetailApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         """Read an article: the body when access is granted (by an entitlement, a gift
         link or the monthly meter), otherwise the paywall."""
-        article = article_get(article_id=pk)
+        article = article_get(article_id=pk, reader=request.user)
         gift_token = request.query_params.get(GIFT_PARAMETER)
         decision = article_read(
             reader=request.user,

@@ -123,7 +123,7 @@ def title_page(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def article_page(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the article to a reader with access; otherwise its teaser and the paywall."""
-    article = article_get(article_id=pk)
+    article = article_get(article_id=pk, reader=request.user)
     crawler = request_is_crawler(request)
     gift_token = request.GET.get(GIFT_PARAMETER)
     decision = article_read(

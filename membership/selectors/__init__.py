@@ -3,6 +3,7 @@
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import email_verified_exists
-from membership.access import AccessReason
+from membership.access import AccessReason, with_reader_access
 from membership.meter import meter_limits_get
 from membership.models import (
     Article,
@@ -51,9 +52,14 @@ def article_list(*, title: Title | None = None) -> QuerySet[Article]:
     return articles.defer("body")
 
 
-def article_get(*, article_id: int) -> Article:
-    """Return the article with its title loaded (one query), or raise ``Http404``."""
-    return get_object_or_404(Article.objects.select_related("title"), pk=article_id)
+def article_get(*, article_id: int, reader: Any = None) -> Article:
+    """Return the article with its title loaded (one query), or raise ``Http404``. With a
+    ``reader``, the same statement asks what deciding their access to it needs
+    (``membership.access.with_reader_access``)."""
+    articles = Article.objects.select_related("title")
+    if reader is not None:
+        articles = with_reader_access(articles, reader=reader)
+    return get_object_or_404(articles, pk=article_id)
 
 
 def plan_list() -> QuerySet[Plan]:

@@ -66,7 +66,7 @@ def test_reading_an_article_costs_at_most_three_queries(
     else:
         client = APIClient(HTTP_X_SESSION_TOKEN=session_token_for(reader))
 
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(2):
         response = client.get(
             reverse("membership:article-detail", kwargs={"pk": premium_article.pk})
         )
@@ -89,7 +89,7 @@ def test_a_denied_reader_costs_at_most_three_queries_too(
     else:
         client = APIClient(HTTP_X_SESSION_TOKEN=session_token_for(reader))
 
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(2):
         response = client.get(
             reverse("membership:article-detail", kwargs={"pk": premium_article.pk})
         )
@@ -105,7 +105,7 @@ def test_a_subscriber_outside_their_plan_costs_one_query_more_for_the_plans_name
     entitlements_make(reader=reader, count=1000, article_title=TitleFactory())
     client = APIClient(HTTP_X_SESSION_TOKEN=session_token_for(reader))
 
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(3):
         response = client.get(
             reverse("membership:article-detail", kwargs={"pk": premium_article.pk})
         )
