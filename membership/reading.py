@@ -10,13 +10,20 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from membership.access import AccessDecision, AccessReason, article_access
+from membership.access import AccessDecision, AccessReason, article_access, with_reader_access
 from membership.meter import MeterState, meter_limits_get, meter_month
 from membership.models import Article
 from membership.services.gift_links import GiftOpening, gift_link_open
-from membership.services.meter import meter_read_count, meter_read_peek
+from membership.services.meter import (
+    MeterAsk,
+    meter_count_brought,
+    meter_read_count,
+    meter_read_peek,
+    with_meter_count,
+)
 
 R = TypeVar("R", bound=HttpResponseBase)
 
@@ -71,6 +78,53 @@ def meter_subject(*, reader: Any, device_id: str | None) -> str | None:
     if reader is not None and getattr(reader, "is_authenticated", False):
         return f"user:{reader.pk}"
     return f"device:{device_id}" if device_id else None
+
+
+# The attribute ``read_article_get`` leaves on an article whose statement counted a read.
+_METER_ASK = "meter_ask"
+
+
+def read_article_get(
+    *,
+    article_id: int,
+    reader: Any,
+    device_id: str | None,
+    record: bool = True,
+    crawler: bool = False,
+    gift_token: str | None = None,
+) -> Article:
+    """Return the article (its title loaded) that ``article_read`` with the same arguments
+    decides on, or raise ``Http404``; what deciding needs comes in the same statement: the
+    signed-in reader's access (``with_reader_access``), or the free read of a reader on a
+    device, counted there when the article is metered (``with_meter_count``, PostgreSQL).
+    So a read granted by an entitlement or by the meter costs one statement besides the
+    reader's own."""
+    articles = Article.objects.select_related("title")
+    ask = None
+    if _signed_in(reader):
+        articles = with_reader_access(articles, reader=reader)
+    elif record and not crawler and not gift_token:
+        ask = _meter_ask(subject=meter_subject(reader=None, device_id=device_id), registered=False)
+        if ask is not None:
+            articles = with_meter_count(articles, ask=ask)
+    article = get_object_or_404(articles, pk=article_id)
+    setattr(article, _METER_ASK, ask)
+    return article
+
+
+def _meter_ask(
+    *, subject: str | None, registered: bool, at: datetime | None = None
+) -> MeterAsk | None:
+    """The meter's free read for ``subject`` now (or ``at``); None when nobody is counted or
+    the meter is off for them."""
+    if subject is None:
+        return None
+    limits = meter_limits_get()
+    limit = limits.registered if registered else limits.anonymous
+    if limit <= 0:
+        return None
+    moment = at or timezone.now()
+    return MeterAsk(subject=subject, month=meter_month(moment)[0], limit=limit, at=moment)
 
 
 def article_read(
@@ -140,21 +194,24 @@ def _metered(
     if article.title.never_metered:
         return ReadDecision(access.granted, access.reason)
     subject = meter_subject(reader=reader, device_id=device_id)
-    if subject is None:
+    ask = _meter_ask(subject=subject, registered=_signed_in(reader), at=at)
+    if ask is None:
         return ReadDecision(access.granted, access.reason)
-    limits = meter_limits_get()
-    limit = limits.registered if subject.startswith("user:") else limits.anonymous
-    if limit <= 0:
-        return ReadDecision(access.granted, access.reason)
-    moment = at or timezone.now()
-    month, resets_at = meter_month(moment)
+    resets_at = meter_month(ask.at)[1]
     if record:
+        brought = getattr(article, _METER_ASK, None)
+        same = brought is not None and brought[:3] == (ask.subject, ask.month, ask.limit)
         granted, used = meter_read_count(
-            subject=subject, article_id=article.pk, month=month, limit=limit, at=moment
+            subject=ask.subject,
+            article_id=article.pk,
+            month=ask.month,
+            limit=ask.limit,
+            at=ask.at,
+            brought=meter_count_brought(article) if same else None,
         )
     else:
-        granted, used = meter_read_peek(subject=subject, article_id=article.pk, month=month)
-    meter = MeterState(used=used, limit=limit, resets_at=resets_at)
+        granted, used = meter_read_peek(subject=ask.subject, article_id=article.pk, month=ask.month)
+    meter = MeterState(used=used, limit=ask.limit, resets_at=resets_at)
     if granted:
         return ReadDecision(True, AccessReason.METERED, meter)
     return ReadDecision(False, access.reason, meter)

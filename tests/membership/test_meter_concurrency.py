@@ -9,17 +9,22 @@ from django.db import connection, connections
 from membership.devices import device_id_new
 from membership.meter_models import MeterCount, MeterRead
 from membership.models import Article
-from membership.reading import ReadDecision, article_read
+from membership.reading import ReadDecision, article_read, read_article_get
 from tests.factories import ArticleFactory, TitleFactory, UserFactory
 
 
-def read_in_parallel(articles: list[Article], **who: object) -> list[ReadDecision]:
-    """Read each article in its own thread (its own connection), all released at once."""
+def read_in_parallel(
+    articles: list[Article], *, fetched: bool = False, **who: object
+) -> list[ReadDecision]:
+    """Read each article in its own thread (its own connection), all released at once;
+    ``fetched``: as the API does, the article's own statement counting the read."""
     start = threading.Barrier(len(articles))
 
     def one(article: Article) -> ReadDecision:
         try:
             start.wait()
+            if fetched:
+                article = read_article_get(article_id=article.pk, **who)  # type: ignore[arg-type]
             return article_read(article=article, **who)  # type: ignore[arg-type]
         finally:
             connections.close_all()
@@ -42,14 +47,15 @@ needs_postgres = pytest.mark.skipif(
 
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("fetched", [False, True])
 def test_ten_parallel_reads_by_a_device_at_its_last_free_article_grant_exactly_one(
-    ten_articles,
+    ten_articles, fetched
 ) -> None:
     device = device_id_new()
     first, *rest = ten_articles
     assert article_read(reader=None, article=first, device_id=device).granted  # 1 of 2
 
-    decisions = read_in_parallel(rest, reader=None, device_id=device)
+    decisions = read_in_parallel(rest, fetched=fetched, reader=None, device_id=device)
 
     assert sum(d.granted for d in decisions) == 1
     assert {d.reason for d in decisions if not d.granted} == {"sign_up"}
@@ -59,11 +65,12 @@ def test_ten_parallel_reads_by_a_device_at_its_last_free_article_grant_exactly_o
 
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
-def test_parallel_reads_of_one_article_count_it_once(ten_articles) -> None:
+@pytest.mark.parametrize("fetched", [False, True])
+def test_parallel_reads_of_one_article_count_it_once(ten_articles, fetched) -> None:
     device = device_id_new()
     article = ten_articles[0]
 
-    decisions = read_in_parallel([article] * 10, reader=None, device_id=device)
+    decisions = read_in_parallel([article] * 10, fetched=fetched, reader=None, device_id=device)
 
     assert all(d.granted for d in decisions)
     assert MeterCount.objects.get(subject=f"device:{device}").used == 1
