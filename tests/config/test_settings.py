@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 
 from config.env import cache_config, env_bool, site_url_parse
+from membership.models import Title
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -142,3 +144,48 @@ def test_cache_url_chooses_redis_in_production_and_a_shared_file_cache_locally(
     }
     with pytest.raises(ImproperlyConfigured):
         cache_config("memcached://x", default_dir=tmp_path)
+
+
+def database_options(tmp_path: Path, **env: str) -> str:
+    """The default database's OPTIONS as the settings build them for ``env``."""
+    child_env = {**os.environ, "DEBUG": "true", "MASTHEAD_VAR_DIR": str(tmp_path), **env}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from config import settings; print(settings.DATABASES['default'].get('OPTIONS'))",
+        ],
+        cwd=ROOT,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_postgresql_binds_parameters_on_the_server_and_prepares_unless_told_not_to(
+    tmp_path: Path,
+) -> None:
+    url = {"DATABASE_URL": "postgres://masthead@db.example.com:5432/masthead"}
+
+    assert "'server_side_binding': True" in database_options(tmp_path, **url)
+    assert "'prepare_threshold': 5" in database_options(tmp_path, **url)
+    off = database_options(tmp_path, DB_PREPARED_STATEMENTS="false", **url)
+    assert "server_side_binding" not in off and "prepare_threshold" not in off
+
+
+@pytest.mark.django_db
+def test_a_statement_run_again_and_again_is_planned_once_on_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        assert "prepare_threshold" not in connection.settings_dict["OPTIONS"]
+        return
+    for _ in range(6):
+        list(Title.objects.filter(slug="the-same-question"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%"membership_title"."slug" = $1%'],
+        )
+        assert cursor.fetchone()[0] == 1
