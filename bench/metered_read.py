@@ -8,8 +8,9 @@ connections, API rate limits off) and drives wrk at the article detail endpoint 
 does for a reader who is not signed in (``X-Device-Token``, no session):
 
 - metered: a premium article, each request from a new device (the token rotates through
-  signed tokens made up front), so every request is a counted free read: the article, the
-  read's one insert and the count's upsert, in one transaction;
+  signed tokens made up front), so every request is a counted free read: the article's
+  statement also counts it (the count's upsert and the read's one insert, on PostgreSQL in
+  the same statement, ``membership/services/meter.py``);
 - re-read: the same premium article from one device that read it already (free, no write);
 - ungated: a free article of a premium title with one device token.
 

@@ -15,7 +15,8 @@ from membership.models import Title
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def django_check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def run_python(tmp_path: Path, *arguments: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run Python in the project with ``env`` (no secrets or DEBUG inherited)."""
     child_env = {
         k: v
         for k, v in os.environ.items()
@@ -23,7 +24,7 @@ def django_check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]
     }
     child_env.update(MASTHEAD_VAR_DIR=str(tmp_path), **env)
     return subprocess.run(
-        [sys.executable, "manage.py", "check"],
+        [sys.executable, *arguments],
         cwd=ROOT,
         env=child_env,
         capture_output=True,
@@ -31,6 +32,10 @@ def django_check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]
         timeout=60,
         check=False,
     )
+
+
+def django_check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return run_python(tmp_path, "manage.py", "check", **env)
 
 
 def test_production_without_secret_key_refuses_to_start_with_a_clear_message(
@@ -148,20 +153,9 @@ def test_cache_url_chooses_redis_in_production_and_a_shared_file_cache_locally(
 
 def database_options(tmp_path: Path, **env: str) -> str:
     """The default database's OPTIONS as the settings build them for ``env``."""
-    child_env = {**os.environ, "DEBUG": "true", "MASTHEAD_VAR_DIR": str(tmp_path), **env}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from config import settings; print(settings.DATABASES['default'].get('OPTIONS'))",
-        ],
-        cwd=ROOT,
-        env=child_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    show = "from config import settings; print(settings.DATABASES['default'].get('OPTIONS'))"
+    done = run_python(tmp_path, "-c", show, DEBUG="true", **env)
+    assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
 
