@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from billing import event_handlers
@@ -170,6 +170,44 @@ def webhook_event_finish(*, event: WebhookEvent, status: str, error: str = "") -
     )
 
 
+def webhook_events_finish(*, finished: Sequence[tuple[WebhookEvent, str]]) -> None:
+    """Record how applying each of several claimed events ended (succeeded or ignored), in
+    one statement, as ``webhook_event_finish`` does for one: an event another worker has
+    taken over since is left to that worker."""
+    if not finished:
+        return
+    held = [event for event, _ in finished]
+    statuses = {status for _, status in finished}
+    status: Value | Case = (
+        Value(next(iter(statuses)))
+        if len(statuses) == 1
+        else Case(
+            *(When(pk=event.pk, then=Value(outcome)) for event, outcome in finished),
+            output_field=CharField(),
+        )
+    )
+    recorded = _held_by(*held).update(
+        status=status, last_error="", finished_at=timezone.now(), lease_until=None
+    )
+    if recorded < len(finished):
+        logger.warning(
+            "Of Stripe events %s, %s were taken over by other workers; their outcomes here are "
+            "not recorded",
+            ", ".join(event.stripe_id for event in held),
+            len(finished) - recorded,
+        )
+        return
+    for event, outcome in finished:
+        event.status = outcome
+        logger.info(
+            "Stripe event %s (%s) %s after %s attempt(s)",
+            event.stripe_id,
+            event.type,
+            outcome,
+            event.attempts,
+        )
+
+
 def webhook_event_process(*, event_id: int) -> str:
     """Apply a stored event with the handler of its type, once; return the status it ends in, "held"
     when another worker holds its lease, or "skipped" when it was finished already.
@@ -182,6 +220,17 @@ def webhook_event_process(*, event_id: int) -> str:
     return webhook_event_apply_claimed(event=event)
 
 
+def webhook_event_handle(*, event: WebhookEvent) -> str:
+    """Run the handler of a claimed event's type and return the status it should end in
+    (ignored when no handler takes its type); record nothing. A handler's exception
+    propagates: the caller records the event failed."""
+    handler = EVENT_HANDLERS.get(event.type)
+    if handler is None:
+        return WebhookEventStatus.IGNORED
+    handler(event)
+    return WebhookEventStatus.SUCCEEDED
+
+
 def webhook_event_apply_claimed(
     *, event: WebhookEvent, waiting: Sequence[WebhookEvent] = ()
 ) -> str:
@@ -189,20 +238,24 @@ def webhook_event_apply_claimed(
     The leases of ``waiting`` (claimed with it, applied next) are kept meanwhile.
 
     A handler's exception marks the event failed and propagates."""
-    handler = EVENT_HANDLERS.get(event.type)
-    if handler is None:
+    if event.type not in EVENT_HANDLERS:
         webhook_event_finish(event=event, status=WebhookEventStatus.IGNORED)
         return WebhookEventStatus.IGNORED
     try:
         with webhook_event_lease_kept(event=event, more=waiting):
-            handler(event)
+            status = webhook_event_handle(event=event)
     except Exception as exc:
-        webhook_event_finish(
-            event=event, status=WebhookEventStatus.FAILED, error=f"{type(exc).__name__}: {exc}"
-        )
+        webhook_event_fail(event=event, exc=exc)
         raise
-    webhook_event_finish(event=event, status=WebhookEventStatus.SUCCEEDED)
-    return WebhookEventStatus.SUCCEEDED
+    webhook_event_finish(event=event, status=status)
+    return status
+
+
+def webhook_event_fail(*, event: WebhookEvent, exc: BaseException) -> None:
+    """Record that applying the event raised ``exc`` (it is tried again)."""
+    webhook_event_finish(
+        event=event, status=WebhookEventStatus.FAILED, error=f"{type(exc).__name__}: {exc}"
+    )
 
 
 def webhook_event_lease_left(*, event_id: int) -> float:
