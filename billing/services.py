@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
@@ -179,14 +179,36 @@ def _subscription_for_update(stripe_id: str) -> Subscription:
     found = _subscriptions_for_update().filter(stripe_id=stripe_id).first()
     if found is not None:
         return found
-    try:
-        with transaction.atomic():
-            return Subscription.objects.create(
-                stripe_id=stripe_id, status=SubscriptionStatus.INCOMPLETE, synced_at=NEVER_SYNCED
-            )
-    except IntegrityError:  # stored by a concurrent caller a moment ago: wait for its lock
-        logger.info("Subscription %s was stored meanwhile; applying on that row", stripe_id)
-        return _subscriptions_for_update().get(stripe_id=stripe_id)
+    inserted = _subscription_insert_blank(stripe_id)
+    if inserted is not None:
+        return inserted
+    # Stored by a concurrent caller a moment ago: wait for its lock.
+    logger.info("Subscription %s was stored meanwhile; applying on that row", stripe_id)
+    return _subscriptions_for_update().get(stripe_id=stripe_id)
+
+
+def _subscription_insert_blank(stripe_id: str) -> Subscription | None:
+    """Insert a blank row (never synced) for the subscription and return it, or return None
+    when a row for it is stored already.
+
+    One ``INSERT … ON CONFLICT DO NOTHING RETURNING``: a duplicate is not an error, so no
+    savepoint is needed to survive it (two statements fewer on every new subscription), and
+    the row inserted stays locked until the transaction ends."""
+    blank = Subscription(
+        stripe_id=stripe_id, status=SubscriptionStatus.INCOMPLETE, synced_at=NEVER_SYNCED
+    )
+    meta = Subscription._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    params = [field.get_db_prep_save(field.pre_save(blank, True), connection) for field in fields]
+    columns = ", ".join(quote(field.column) for field in fields)  # the model's own names
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({quote(meta.get_field('stripe_id').column)}) DO NOTHING RETURNING *"
+    )
+    inserted = list(Subscription.objects.raw(sql, params))
+    return inserted[0] if inserted else None
 
 
 @transaction.atomic
@@ -342,7 +364,8 @@ def subscription_sync(*, subscription_id: str, event_row_id: int | None = None) 
         with _fetch_turn(subscription_id):
             return _fetch_and_apply(subscription_id)
     fetched = _event_refresh(subscription_id, event_row_id)
-    return fetched or Subscription.objects.select_related("user").get(stripe_id=subscription_id)
+    stored = Subscription.objects.select_related("user", "plan")  # what the emails show
+    return fetched or stored.get(stripe_id=subscription_id)
 
 
 def subscription_event_refresh(*, subscription_id: str, event_row_id: int) -> None:

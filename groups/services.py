@@ -77,7 +77,9 @@ def _seats_check(group: Group) -> None:
         )
 
 
-@transaction.atomic
+# No savepoint inside the subscription sync's transaction (two statements on every applied
+# subscription): its failure fails the caller's whole unit, which no caller recovers from.
+@transaction.atomic(savepoint=False)
 def group_follow(
     *,
     owner: User,
