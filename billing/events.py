@@ -8,7 +8,7 @@ task only nudges it, and ``webhook_events_redrive`` re-queues rows left behind.
 import logging
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 
 from django.conf import settings
@@ -46,8 +46,12 @@ EVENT_HANDLERS: dict[str, Handler] = {
 
 def webhook_event_store(*, event: StripeEvent) -> tuple[WebhookEvent, bool]:
     """Store a verified event once; return it and whether this call stored it."""
+    # The insert is one statement: outside a transaction (the webhook door) it commits on its
+    # own, and a duplicate refused leaves nothing to roll back, so no BEGIN and COMMIT are
+    # sent; inside a caller's transaction, a savepoint keeps that transaction usable.
+    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
-        with transaction.atomic():
+        with guard:
             stored = WebhookEvent.objects.create(
                 stripe_id=event.id,
                 type=event.type,
