@@ -8,11 +8,11 @@ task only nudges it, and ``webhook_events_redrive`` re-queues rows left behind.
 import logging
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -20,6 +20,7 @@ from billing import event_handlers
 from billing.event_handlers import Handler
 from billing.models import WebhookEvent, WebhookEventStatus
 from billing.stripe_gateway import StripeEvent
+from core.db import row_insert_unless_stored
 
 logger = logging.getLogger(__name__)
 
@@ -46,20 +47,16 @@ EVENT_HANDLERS: dict[str, Handler] = {
 
 def webhook_event_store(*, event: StripeEvent) -> tuple[WebhookEvent, bool]:
     """Store a verified event once; return it and whether this call stored it."""
-    # The insert is one statement: outside a transaction (the webhook door) it commits on its
-    # own, and a duplicate refused leaves nothing to roll back, so no BEGIN and COMMIT are
-    # sent; inside a caller's transaction, a savepoint keeps that transaction usable.
-    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
-    try:
-        with guard:
-            stored = WebhookEvent.objects.create(
-                stripe_id=event.id,
-                type=event.type,
-                api_version=event.api_version,
-                livemode=event.livemode,
-                payload=event.payload,
-            )
-    except IntegrityError:
+    stored = WebhookEvent(
+        stripe_id=event.id,
+        type=event.type,
+        api_version=event.api_version,
+        livemode=event.livemode,
+        payload=event.payload,
+    )
+    # One statement, a duplicate no error: at the door it commits on its own (no BEGIN and
+    # COMMIT), and in a caller's transaction it needs no savepoint.
+    if not row_insert_unless_stored(row=stored, unique="stripe_id"):
         logger.info("Stripe event %s arrived again; already stored", event.id)
         return WebhookEvent.objects.get(stripe_id=event.id), False
     logger.info("Stored Stripe event %s (%s) as %s", stored.stripe_id, stored.type, stored.pk)

@@ -25,6 +25,7 @@ from billing.models import (
     WebhookEvent,
 )
 from billing.stripe_gateway import StripeCheckoutSession, StripeSubscription
+from core.db import row_insert_unless_stored
 from core.errors import ApplicationError
 from groups.services import group_follow
 from membership.models import EntitlementSource, Plan, TrialKind
@@ -188,27 +189,14 @@ def _subscription_for_update(stripe_id: str) -> Subscription:
 
 
 def _subscription_insert_blank(stripe_id: str) -> Subscription | None:
-    """Insert a blank row (never synced) for the subscription and return it, or return None
-    when a row for it is stored already.
-
-    One ``INSERT … ON CONFLICT DO NOTHING RETURNING``: a duplicate is not an error, so no
-    savepoint is needed to survive it (two statements fewer on every new subscription), and
-    the row inserted stays locked until the transaction ends."""
+    """Insert a blank row (never synced) for the subscription and return it, locked until
+    the transaction ends, or return None when a row for it is stored already. A duplicate
+    is no error (``INSERT … ON CONFLICT DO NOTHING``), so no savepoint is needed: two
+    statements fewer on every new subscription."""
     blank = Subscription(
         stripe_id=stripe_id, status=SubscriptionStatus.INCOMPLETE, synced_at=NEVER_SYNCED
     )
-    meta = Subscription._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    quote = connection.ops.quote_name
-    params = [field.get_db_prep_save(field.pre_save(blank, True), connection) for field in fields]
-    columns = ", ".join(quote(field.column) for field in fields)  # the model's own names
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({quote(meta.get_field('stripe_id').column)}) DO NOTHING RETURNING *"
-    )
-    inserted = list(Subscription.objects.raw(sql, params))
-    return inserted[0] if inserted else None
+    return blank if row_insert_unless_stored(row=blank, unique="stripe_id") else None
 
 
 @transaction.atomic
