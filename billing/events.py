@@ -10,10 +10,11 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, CharField, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from billing import event_handlers
@@ -171,34 +172,41 @@ def webhook_event_finish(*, event: WebhookEvent, status: str, error: str = "") -
     )
 
 
+# Each row's own outcome, only while this claim still holds it (``attempts`` unchanged).
+_FINISH_MANY_SQL = """
+    UPDATE billing_webhookevent
+    SET status = CASE id {cases} END, last_error = '', finished_at = %s, lease_until = NULL
+    WHERE status = %s AND ({held})
+    RETURNING id
+"""
+
+
 def webhook_events_finish(*, finished: Sequence[tuple[WebhookEvent, str]]) -> None:
     """Record how applying each of several claimed events ended (succeeded or ignored), in
     one statement, as ``webhook_event_finish`` does for one: an event another worker has
     taken over since is left to that worker."""
     if not finished:
         return
-    held = [event for event, _ in finished]
-    statuses = {status for _, status in finished}
-    status: Value | Case = (
-        Value(next(iter(statuses)))
-        if len(statuses) == 1
-        else Case(
-            *(When(pk=event.pk, then=Value(outcome)) for event, outcome in finished),
-            output_field=CharField(),
-        )
+    sql = _FINISH_MANY_SQL.format(
+        cases=" ".join(["WHEN %s THEN %s"] * len(finished)),
+        held=" OR ".join(["(id = %s AND attempts = %s)"] * len(finished)),
     )
-    recorded = _held_by(*held).update(
-        status=status, last_error="", finished_at=timezone.now(), lease_until=None
-    )
-    if recorded < len(finished):
-        logger.warning(
-            "Of Stripe events %s, %s were taken over by other workers; their outcomes here are "
-            "not recorded",
-            ", ".join(event.stripe_id for event in held),
-            len(finished) - recorded,
-        )
-        return
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params: list[Any] = [value for event, outcome in finished for value in (event.pk, outcome)]
+    params += [now, WebhookEventStatus.PROCESSING]
+    params += [value for event, _ in finished for value in (event.pk, event.attempts)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        recorded = {row[0] for row in cursor.fetchall()}
     for event, outcome in finished:
+        if event.pk not in recorded:
+            logger.warning(
+                "Stripe event %s was taken over by another worker; this run's outcome (%s) is "
+                "not recorded",
+                event.stripe_id,
+                outcome,
+            )
+            continue
         event.status = outcome
         logger.info(
             "Stripe event %s (%s) %s after %s attempt(s)",
