@@ -25,7 +25,7 @@ from billing.models import (
     WebhookEvent,
 )
 from billing.stripe_gateway import StripeCheckoutSession, StripeSubscription
-from core.db import row_insert_unless_stored
+from core.db import row_insert_unless_stored, row_unique
 from core.errors import ApplicationError
 from groups.services import group_follow
 from membership.models import EntitlementSource, Plan, TrialKind
@@ -52,7 +52,7 @@ def customer_ensure(*, user: User) -> Customer:
 
 def _user_of(stripe: StripeSubscription) -> User | None:
     customer = Customer.objects.filter(stripe_id=stripe.customer_id).select_related("user")
-    found = customer.first()
+    found = row_unique(customer)
     if found is not None and found.user is not None:
         return found.user
     if stripe.user_id is not None:
@@ -62,7 +62,7 @@ def _user_of(stripe: StripeSubscription) -> User | None:
 
 def _plan_of(stripe: StripeSubscription) -> Plan | None:
     plan_id = stripe.price.plan_id
-    return Plan.objects.filter(pk=plan_id).first() if plan_id is not None else None
+    return row_unique(Plan.objects.filter(pk=plan_id)) if plan_id is not None else None
 
 
 def _failure_moment(stripe: StripeSubscription, fetched_at: datetime) -> datetime | None:
@@ -177,7 +177,7 @@ def _subscription_for_update(stripe_id: str) -> Subscription:
     Every writer of a subscription and of the access it gives holds this lock first, so two
     callers applying a new subscription at once take turns: the second waits for the
     first's row and then sees it, instead of granting access of its own."""
-    found = _subscriptions_for_update().filter(stripe_id=stripe_id).first()
+    found = row_unique(_subscriptions_for_update().filter(stripe_id=stripe_id))
     if found is not None:
         return found
     inserted = _subscription_insert_blank(stripe_id)

@@ -1,9 +1,21 @@
 """Database helpers shared by the apps' services."""
 
 from functools import lru_cache
+from typing import TypeVar
 
 from django.db import connection
-from django.db.models import Field, Model
+from django.db.models import Field, Model, QuerySet
+
+T = TypeVar("T")
+
+
+def row_unique(rows: QuerySet[Model, T]) -> T | None:
+    """Return the one row of a lookup by a unique field (or a ``values_list`` of it), or None.
+
+    ``first()`` orders the rows first (by the model's ordering, else its primary key), which
+    such a lookup does not need, and compiling the ordering costs more than the rest of a
+    short query."""
+    return next(iter(rows.order_by()[:1]), None)
 
 
 @lru_cache(maxsize=16)

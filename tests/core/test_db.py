@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from billing.models import WebhookEvent
-from core.db import row_insert_unless_stored
+from core.db import row_insert_unless_stored, row_unique
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +39,20 @@ def test_a_duplicate_is_not_inserted_and_leaves_the_transaction_usable() -> None
     assert [q["sql"] for q in captured.captured_queries if "SAVEPOINT" in q["sql"]] == []
     assert again.pk is None
     assert list(WebhookEvent.objects.values_list("type", flat=True)) == ["invoice.paid"]
+
+
+def test_a_unique_lookup_returns_its_row_or_none_without_ordering() -> None:
+    row = event("evt_one")
+    row_insert_unless_stored(row=row, unique="stripe_id")
+
+    with CaptureQueriesContext(connection) as captured:
+        found = row_unique(WebhookEvent.objects.filter(stripe_id="evt_one"))
+        missing = row_unique(WebhookEvent.objects.filter(stripe_id="evt_none"))
+        pk = row_unique(
+            WebhookEvent.objects.filter(stripe_id="evt_one").values_list("pk", flat=True)
+        )
+
+    assert found is not None and found.pk == row.pk
+    assert missing is None
+    assert pk == row.pk
+    assert not any("ORDER BY" in query["sql"] for query in captured.captured_queries)
