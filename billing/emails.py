@@ -9,7 +9,6 @@ fact, finds the row and sends nothing. The row is sent after its transaction com
 import logging
 
 from django.conf import settings
-from django.db import transaction
 
 from billing.models import Subscription
 from membership.emails import email_build
@@ -37,14 +36,14 @@ def _record(
             **context,
         },
     )
-    with transaction.atomic():
-        _, recorded = outbox_add(
-            kind=f"billing.{template}",
-            object_ref=f"subscription:{subscription.stripe_id}",
-            fact=fact,
-            message=message,
-            user=user,
-        )
+    # outbox_add's own transaction (no savepoint around it when none is open already)
+    _, recorded = outbox_add(
+        kind=f"billing.{template}",
+        object_ref=f"subscription:{subscription.stripe_id}",
+        fact=fact,
+        message=message,
+        user=user,
+    )
     logger.info(
         "%s %s email for subscription %s to user %s (event %s)",
         "Recorded" if recorded else "Already recorded",

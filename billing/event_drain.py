@@ -1,10 +1,14 @@
 """Draining stored Stripe events: a worker woken by one nudge applies every event waiting.
 
 Events are claimed a batch at a time (one ``UPDATE … RETURNING`` leases the batch) and
-applied one by one, oldest first, exactly as a single event is (``billing.events``): each
-row is still claimed once, leased while it waits and while it is applied, and finished on
-its own. Two workers draining at once never claim the same row (PostgreSQL skips rows
-another claim has locked; SQLite runs one write at a time).
+applied one by one, oldest first, with the handlers a single event gets (``billing.events``):
+each row is still claimed once and leased (one heartbeat renews the whole batch's leases
+until every row is recorded). A row that fails is recorded failed at once; the rows applied
+are recorded together when the batch is done (one ``UPDATE``, not one per row), each
+exactly once and only while this worker still holds it. A worker that dies before that
+leaves them processing: their leases run out and they are applied again, as an event whose
+worker died mid-way always was. Two workers draining at once never claim the same row
+(PostgreSQL skips rows another claim has locked; SQLite runs one write at a time).
 """
 
 import logging
@@ -17,7 +21,12 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from billing.events import webhook_event_apply_claimed
+from billing.events import (
+    webhook_event_fail,
+    webhook_event_handle,
+    webhook_event_lease_kept,
+    webhook_events_finish,
+)
 from billing.models import WebhookEvent, WebhookEventStatus
 
 logger = logging.getLogger(__name__)
@@ -83,16 +92,7 @@ def webhook_events_drain(*, on_backlog: Callable[[], None] | None = None) -> Dra
             if full and WebhookEvent.objects.filter(status=WebhookEventStatus.RECEIVED).exists():
                 on_backlog()
             on_backlog, limit = None, settings.BILLING_EVENT_DRAIN_BATCH
-        for position, event in enumerate(batch):
-            try:
-                outcome = webhook_event_apply_claimed(event=event, waiting=batch[position + 1 :])
-            except Exception:
-                logger.exception("Stripe event row %s failed; it is tried again", event.pk)
-                drained.failed.append(event.pk)
-                drained.outcomes[event.pk] = WebhookEventStatus.FAILED
-            else:
-                drained.applied += 1
-                drained.outcomes[event.pk] = outcome
+        _batch_apply(batch, drained)
         if not full:  # none left: one stored from now on comes with its own nudge
             break
         if time.monotonic() > deadline:
@@ -103,3 +103,29 @@ def webhook_events_drain(*, on_backlog: Callable[[], None] | None = None) -> Dra
             "Drained %s stored Stripe event(s), %s failed", drained.applied, len(drained.failed)
         )
     return drained
+
+
+def _batch_apply(batch: list[WebhookEvent], drained: Drained) -> None:
+    """Apply a claimed batch in order under one lease heartbeat; record a failure at once
+    and the rest in one statement at the end."""
+    done: list[tuple[WebhookEvent, str]] = []
+    try:
+        with webhook_event_lease_kept(event=batch[0], more=batch[1:]):
+            for event in batch:
+                try:
+                    try:
+                        outcome = webhook_event_handle(event=event)
+                    except Exception as exc:
+                        webhook_event_fail(event=event, exc=exc)
+                        raise
+                except Exception:
+                    logger.exception("Stripe event row %s failed; it is tried again", event.pk)
+                    drained.failed.append(event.pk)
+                    drained.outcomes[event.pk] = WebhookEventStatus.FAILED
+                else:
+                    done.append((event, outcome))
+    finally:
+        webhook_events_finish(finished=done)
+    for event, outcome in done:
+        drained.applied += 1
+        drained.outcomes[event.pk] = outcome

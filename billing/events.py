@@ -10,9 +10,10 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from billing import event_handlers
 from billing.event_handlers import Handler
 from billing.models import WebhookEvent, WebhookEventStatus
 from billing.stripe_gateway import StripeEvent
+from core.db import row_insert_unless_stored
 
 logger = logging.getLogger(__name__)
 
@@ -46,16 +48,16 @@ EVENT_HANDLERS: dict[str, Handler] = {
 
 def webhook_event_store(*, event: StripeEvent) -> tuple[WebhookEvent, bool]:
     """Store a verified event once; return it and whether this call stored it."""
-    try:
-        with transaction.atomic():
-            stored = WebhookEvent.objects.create(
-                stripe_id=event.id,
-                type=event.type,
-                api_version=event.api_version,
-                livemode=event.livemode,
-                payload=event.payload,
-            )
-    except IntegrityError:
+    stored = WebhookEvent(
+        stripe_id=event.id,
+        type=event.type,
+        api_version=event.api_version,
+        livemode=event.livemode,
+        payload=event.payload,
+    )
+    # One statement, a duplicate no error: at the door it commits on its own (no BEGIN and
+    # COMMIT), and in a caller's transaction it needs no savepoint.
+    if not row_insert_unless_stored(row=stored, unique="stripe_id"):
         logger.info("Stripe event %s arrived again; already stored", event.id)
         return WebhookEvent.objects.get(stripe_id=event.id), False
     logger.info("Stored Stripe event %s (%s) as %s", stored.stripe_id, stored.type, stored.pk)
@@ -170,6 +172,51 @@ def webhook_event_finish(*, event: WebhookEvent, status: str, error: str = "") -
     )
 
 
+# Each row's own outcome, only while this claim still holds it (``attempts`` unchanged).
+_FINISH_MANY_SQL = """
+    UPDATE billing_webhookevent
+    SET status = CASE id {cases} END, last_error = '', finished_at = %s, lease_until = NULL
+    WHERE status = %s AND ({held})
+    RETURNING id
+"""
+
+
+def webhook_events_finish(*, finished: Sequence[tuple[WebhookEvent, str]]) -> None:
+    """Record how applying each of several claimed events ended (succeeded or ignored), in
+    one statement, as ``webhook_event_finish`` does for one: an event another worker has
+    taken over since is left to that worker."""
+    if not finished:
+        return
+    sql = _FINISH_MANY_SQL.format(
+        cases=" ".join(["WHEN %s THEN %s"] * len(finished)),
+        held=" OR ".join(["(id = %s AND attempts = %s)"] * len(finished)),
+    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params: list[Any] = [value for event, outcome in finished for value in (event.pk, outcome)]
+    params += [now, WebhookEventStatus.PROCESSING]
+    params += [value for event, _ in finished for value in (event.pk, event.attempts)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        recorded = {row[0] for row in cursor.fetchall()}
+    for event, outcome in finished:
+        if event.pk not in recorded:
+            logger.warning(
+                "Stripe event %s was taken over by another worker; this run's outcome (%s) is "
+                "not recorded",
+                event.stripe_id,
+                outcome,
+            )
+            continue
+        event.status = outcome
+        logger.info(
+            "Stripe event %s (%s) %s after %s attempt(s)",
+            event.stripe_id,
+            event.type,
+            outcome,
+            event.attempts,
+        )
+
+
 def webhook_event_process(*, event_id: int) -> str:
     """Apply a stored event with the handler of its type, once; return the status it ends in, "held"
     when another worker holds its lease, or "skipped" when it was finished already.
@@ -182,6 +229,17 @@ def webhook_event_process(*, event_id: int) -> str:
     return webhook_event_apply_claimed(event=event)
 
 
+def webhook_event_handle(*, event: WebhookEvent) -> str:
+    """Run the handler of a claimed event's type and return the status it should end in
+    (ignored when no handler takes its type); record nothing. A handler's exception
+    propagates: the caller records the event failed."""
+    handler = EVENT_HANDLERS.get(event.type)
+    if handler is None:
+        return WebhookEventStatus.IGNORED
+    handler(event)
+    return WebhookEventStatus.SUCCEEDED
+
+
 def webhook_event_apply_claimed(
     *, event: WebhookEvent, waiting: Sequence[WebhookEvent] = ()
 ) -> str:
@@ -189,20 +247,24 @@ def webhook_event_apply_claimed(
     The leases of ``waiting`` (claimed with it, applied next) are kept meanwhile.
 
     A handler's exception marks the event failed and propagates."""
-    handler = EVENT_HANDLERS.get(event.type)
-    if handler is None:
+    if event.type not in EVENT_HANDLERS:
         webhook_event_finish(event=event, status=WebhookEventStatus.IGNORED)
         return WebhookEventStatus.IGNORED
     try:
         with webhook_event_lease_kept(event=event, more=waiting):
-            handler(event)
+            status = webhook_event_handle(event=event)
     except Exception as exc:
-        webhook_event_finish(
-            event=event, status=WebhookEventStatus.FAILED, error=f"{type(exc).__name__}: {exc}"
-        )
+        webhook_event_fail(event=event, exc=exc)
         raise
-    webhook_event_finish(event=event, status=WebhookEventStatus.SUCCEEDED)
-    return WebhookEventStatus.SUCCEEDED
+    webhook_event_finish(event=event, status=status)
+    return status
+
+
+def webhook_event_fail(*, event: WebhookEvent, exc: BaseException) -> None:
+    """Record that applying the event raised ``exc`` (it is tried again)."""
+    webhook_event_finish(
+        event=event, status=WebhookEventStatus.FAILED, error=f"{type(exc).__name__}: {exc}"
+    )
 
 
 def webhook_event_lease_left(*, event_id: int) -> float:

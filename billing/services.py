@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
@@ -25,6 +25,7 @@ from billing.models import (
     WebhookEvent,
 )
 from billing.stripe_gateway import StripeCheckoutSession, StripeSubscription
+from core.db import row_insert_unless_stored, row_unique
 from core.errors import ApplicationError
 from groups.services import group_follow
 from membership.models import EntitlementSource, Plan, TrialKind
@@ -51,7 +52,7 @@ def customer_ensure(*, user: User) -> Customer:
 
 def _user_of(stripe: StripeSubscription) -> User | None:
     customer = Customer.objects.filter(stripe_id=stripe.customer_id).select_related("user")
-    found = customer.first()
+    found = row_unique(customer)
     if found is not None and found.user is not None:
         return found.user
     if stripe.user_id is not None:
@@ -61,7 +62,7 @@ def _user_of(stripe: StripeSubscription) -> User | None:
 
 def _plan_of(stripe: StripeSubscription) -> Plan | None:
     plan_id = stripe.price.plan_id
-    return Plan.objects.filter(pk=plan_id).first() if plan_id is not None else None
+    return row_unique(Plan.objects.filter(pk=plan_id)) if plan_id is not None else None
 
 
 def _failure_moment(stripe: StripeSubscription, fetched_at: datetime) -> datetime | None:
@@ -176,17 +177,26 @@ def _subscription_for_update(stripe_id: str) -> Subscription:
     Every writer of a subscription and of the access it gives holds this lock first, so two
     callers applying a new subscription at once take turns: the second waits for the
     first's row and then sees it, instead of granting access of its own."""
-    found = _subscriptions_for_update().filter(stripe_id=stripe_id).first()
+    found = row_unique(_subscriptions_for_update().filter(stripe_id=stripe_id))
     if found is not None:
         return found
-    try:
-        with transaction.atomic():
-            return Subscription.objects.create(
-                stripe_id=stripe_id, status=SubscriptionStatus.INCOMPLETE, synced_at=NEVER_SYNCED
-            )
-    except IntegrityError:  # stored by a concurrent caller a moment ago: wait for its lock
-        logger.info("Subscription %s was stored meanwhile; applying on that row", stripe_id)
-        return _subscriptions_for_update().get(stripe_id=stripe_id)
+    inserted = _subscription_insert_blank(stripe_id)
+    if inserted is not None:
+        return inserted
+    # Stored by a concurrent caller a moment ago: wait for its lock.
+    logger.info("Subscription %s was stored meanwhile; applying on that row", stripe_id)
+    return _subscriptions_for_update().get(stripe_id=stripe_id)
+
+
+def _subscription_insert_blank(stripe_id: str) -> Subscription | None:
+    """Insert a blank row (never synced) for the subscription and return it, locked until
+    the transaction ends, or return None when a row for it is stored already. A duplicate
+    is no error (``INSERT … ON CONFLICT DO NOTHING``), so no savepoint is needed: two
+    statements fewer on every new subscription."""
+    blank = Subscription(
+        stripe_id=stripe_id, status=SubscriptionStatus.INCOMPLETE, synced_at=NEVER_SYNCED
+    )
+    return blank if row_insert_unless_stored(row=blank, unique="stripe_id") else None
 
 
 @transaction.atomic
@@ -342,7 +352,8 @@ def subscription_sync(*, subscription_id: str, event_row_id: int | None = None) 
         with _fetch_turn(subscription_id):
             return _fetch_and_apply(subscription_id)
     fetched = _event_refresh(subscription_id, event_row_id)
-    return fetched or Subscription.objects.select_related("user").get(stripe_id=subscription_id)
+    stored = Subscription.objects.select_related("user", "plan")  # what the emails show
+    return fetched or stored.get(stripe_id=subscription_id)
 
 
 def subscription_event_refresh(*, subscription_id: str, event_row_id: int) -> None:

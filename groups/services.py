@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core.db import row_unique
 from groups.emails import invitation_email_build, too_few_seats_email_build
 from groups.errors import GroupErrorCode, group_error
 from groups.models import SEAT_TAKING, Group, GroupMember, MemberStatus
@@ -77,7 +78,9 @@ def _seats_check(group: Group) -> None:
         )
 
 
-@transaction.atomic
+# No savepoint inside the subscription sync's transaction (two statements on every applied
+# subscription): its failure fails the caller's whole unit, which no caller recovers from.
+@transaction.atomic(savepoint=False)
 def group_follow(
     *,
     owner: User,
@@ -91,7 +94,7 @@ def group_follow(
     owner's ``owner_entitlement`` (ended with it: grace and dunning included). Called by the
     subscription's sync in its transaction; returns the group, or None when there is none."""
     live = owner_entitlement is not None and owner_entitlement.ends_at > timezone.now()
-    found = Group.objects.filter(owner=owner).values_list("pk", flat=True).first()
+    found = row_unique(Group.objects.filter(owner=owner).values_list("pk", flat=True))
     by_seat = plan is not None and plan.by_seat
     if found is None:
         if not (by_seat and live) or plan is None:

@@ -5,10 +5,12 @@ exceptions into ``BillingError``."""
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Callable
 from functools import lru_cache, wraps
 from typing import Any, ParamSpec, TypeVar
 
+import requests
 import stripe
 from django.conf import settings
 
@@ -21,6 +23,35 @@ T = TypeVar("T")
 SDK_API_VERSION: str = stripe.api_version
 
 
+class _Sessions(threading.local):
+    """Each thread's ``requests`` session, made on its first call, that does not read the
+    environment (``trust_env`` off)."""
+
+    def __init__(self) -> None:
+        self.session = requests.Session()
+        self.session.trust_env = False
+
+
+class HttpClient(stripe.RequestsClient):
+    """The SDK's default (``requests``) HTTP client, minus a cost paid on every call.
+
+    A ``requests`` session that trusts the environment reads it on each request: the proxy
+    variables (and, worse, a netrc file, whose password would replace the API key's
+    ``Authorization``). Here the proxy for Stripe's address is read from the environment
+    once, when the client is made (``HTTPS_PROXY``, ``NO_PROXY``...), and each thread's
+    session (the SDK keeps one per thread in ``_thread_local.session``) does not look again.
+    """
+
+    def __init__(self, *, timeout: float, api_base: str) -> None:
+        found = requests.utils.get_environ_proxies(api_base or stripe.DEFAULT_API_BASE)
+        proxy: stripe.HTTPClient._Proxy = {
+            "http": found.get("http") or found.get("all"),
+            "https": found.get("https") or found.get("all"),
+        }
+        super().__init__(timeout=timeout, proxy=proxy if any(proxy.values()) else None)
+        self._thread_local = _Sessions()
+
+
 @lru_cache(maxsize=4)
 def _client_for(
     api_key: str, api_base: str, version: str, timeout: float, retries: int
@@ -30,7 +61,7 @@ def _client_for(
         stripe_version=version,
         base_addresses={"api": api_base} if api_base else None,
         max_network_retries=retries,
-        http_client=stripe.new_default_http_client(timeout=timeout),
+        http_client=HttpClient(timeout=timeout, api_base=api_base),
     )
 
 

@@ -29,7 +29,15 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
-def _event_shaped(event: Any) -> bool:
+def _may_hold_nul(payload: bytes) -> bool:
+    """Whether the parsed body could hold a NUL. In UTF-8 JSON only as the escape
+    ``\\u0000`` (a raw control character is not valid JSON); a body in UTF-16 or UTF-32
+    (``json.loads`` reads those too) has NUL bytes. A body with neither holds no NUL, and
+    need not be walked."""
+    return b"\\u0000" in payload or b"\x00" in payload
+
+
+def _event_shaped(event: Any, payload: bytes) -> bool:
     if not isinstance(event, dict):
         return False
     for name, limit, required in EVENT_TEXT_FIELDS:
@@ -38,7 +46,7 @@ def _event_shaped(event: Any) -> bool:
             continue
         if not isinstance(value, str) or not 0 < len(value) <= limit:
             return False
-    return not _holds_nul(event)
+    return not (_may_hold_nul(payload) and _holds_nul(event))
 
 
 def event_verify(*, payload: bytes, signature: str | None) -> StripeEvent:
@@ -62,7 +70,7 @@ def event_verify(*, payload: bytes, signature: str | None) -> StripeEvent:
         event = json.loads(payload)
     except (ValueError, RecursionError):
         event = None
-    if not _event_shaped(event):
+    if not _event_shaped(event, payload):
         raise BillingError(
             code=BillingErrorCode.MALFORMED_EVENT, message="The body is not a Stripe event."
         )

@@ -2,10 +2,15 @@
 nudge is pending, and the worker drains every stored event; a lost nudge loses nothing."""
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from billing import event_drain, events, nudges
 from billing.models import WebhookEvent
@@ -128,14 +133,51 @@ def test_a_drain_claims_rows_in_batches_and_leaves_held_and_finished_rows_alone(
     held = WebhookEventFactory(stripe_id="evt_held", type=EVENT_TYPE)
     assert events.webhook_event_claim(event_id=held.pk) is not None
 
-    # 3 batch claims and an empty one, one finish per row
-    with django_assert_max_num_queries(4 + len(waiting)):
+    # 3 batch claims and an empty one, one finish per batch
+    with django_assert_max_num_queries(4 + 3):
         drained = event_drain.webhook_events_drain()
 
     assert (drained.applied, drained.failed, drained.more_waiting) == (10, [], False)
     assert applied == [row.stripe_id for row in waiting]
     held.refresh_from_db()
     assert held.status == "processing"
+
+
+def test_a_drain_records_a_batch_in_one_statement_each_row_with_its_own_outcome(
+    applied: list[str], settings: Any
+) -> None:
+    settings.BILLING_EVENT_DRAIN_BATCH = 10
+    handled = [WebhookEventFactory(stripe_id=f"evt_h{n}", type=EVENT_TYPE) for n in range(3)]
+    unknown = WebhookEventFactory(stripe_id="evt_unknown", type="customer.tax_id.created")
+
+    with CaptureQueriesContext(connection) as captured:
+        drained = event_drain.webhook_events_drain()
+
+    finishes = [q["sql"] for q in captured.captured_queries if "finished_at" in q["sql"]]
+    assert len(finishes) == 1
+    assert drained.outcomes == {
+        **{row.pk: "succeeded" for row in handled}, unknown.pk: "ignored"
+    }  # fmt: skip
+    stored = dict(WebhookEvent.objects.values_list("stripe_id", "status"))
+    assert stored == {**{row.stripe_id: "succeeded" for row in handled}, "evt_unknown": "ignored"}
+    assert not WebhookEvent.objects.filter(finished_at=None).exists()
+    assert not WebhookEvent.objects.exclude(lease_until=None).exists()
+
+
+def test_a_row_taken_over_while_its_batch_was_applied_is_left_to_its_new_worker(
+    settings: Any,
+) -> None:
+    rows = [WebhookEventFactory(stripe_id=f"evt_o{n}", type=EVENT_TYPE) for n in range(2)]
+    batch = event_drain.webhook_events_claim_batch(limit=2)
+    later = timezone.now() + timedelta(seconds=settings.BILLING_EVENT_LEASE_SECONDS + 1)
+    with time_machine.travel(later):  # this worker stalled past its lease
+        assert events.webhook_event_claim(event_id=rows[1].pk) is not None
+
+    events.webhook_events_finish(finished=[(event, "succeeded") for event in batch])
+
+    first, second = (WebhookEvent.objects.get(pk=row.pk) for row in rows)
+    assert (first.status, first.lease_until) == ("succeeded", None)
+    assert (second.status, second.attempts) == ("processing", 2)
 
 
 def test_a_failing_row_in_a_drain_is_recorded_failed_and_retried_the_others_applied(

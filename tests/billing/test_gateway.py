@@ -1,6 +1,7 @@
 """The Stripe gateway's promises that need no Stripe at all."""
 
 import re
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from billing.stripe_gateway import (
     idempotency_key,
     stripe_call,
 )
+from billing.stripe_gateway.client import HttpClient
 from tests.factories import stripe_subscription_data
 
 
@@ -32,6 +34,46 @@ def test_idempotency_keys_name_the_operation_and_ids_and_follow_the_parameters()
     assert first.startswith("customer-create:user:42:")
     assert first == same
     assert first != other
+
+
+# The HTTP client ---------------------------------------------------------------------
+
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+@pytest.fixture
+def no_proxy_settings(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    return monkeypatch
+
+
+def test_the_http_client_takes_its_proxy_from_the_environment_once(
+    no_proxy_settings: pytest.MonkeyPatch,
+) -> None:
+    no_proxy_settings.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    through_proxy = HttpClient(timeout=1, api_base="https://api.stripe.com")
+    no_proxy_settings.setenv("NO_PROXY", "127.0.0.1")
+    bypassed = HttpClient(timeout=1, api_base="http://127.0.0.1:12111")
+
+    assert through_proxy._proxy is not None
+    assert through_proxy._proxy["https"] == "http://proxy.example:3128"
+    assert bypassed._proxy is None
+
+
+def test_each_threads_session_does_not_read_the_environment_again(
+    no_proxy_settings: pytest.MonkeyPatch,
+) -> None:
+    client = HttpClient(timeout=1, api_base="")
+    sessions = []
+    for _ in range(2):
+        worker = threading.Thread(target=lambda: sessions.append(client._thread_local.session))
+        worker.start()
+        worker.join()
+
+    assert sessions[0] is not sessions[1]
+    assert [session.trust_env for session in sessions] == [False, False]
 
 
 # The error boundary ------------------------------------------------------------------

@@ -90,6 +90,26 @@ def test_a_signed_body_that_is_not_an_event_is_refused(client, settings) -> None
     assert not WebhookEvent.objects.exists()
 
 
+def test_a_signed_event_holding_a_nul_anywhere_is_refused(client, settings) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL refuses NULs in JSON: written as the escape, or in a body in UTF-16."""
+    deep = event_payload("evt_nul", "invoice.paid", {"id": "in_1", "lines": [{"k\x00": "v"}]})
+    nul_value = event_payload("evt_nul", "invoice.paid", {"id": "in_1", "memo": "a\x00b"})
+    plain = event_payload("evt_nul", "invoice.paid", {"id": "in_1"})
+    for body in (
+        json.dumps(deep).encode(),
+        json.dumps(nul_value).encode(),
+        json.dumps({**plain, "type": "invoice.paid\x00"}).encode("utf-16-le"),
+    ):
+        assert b"\\u0000" in body or b"\x00" in body
+        signature = stripe_signature(body, secret=settings.STRIPE_WEBHOOK_SECRET)
+        response = client.post(
+            WEBHOOK_URL, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
+        )
+        assert response.status_code == 400, body
+        assert response.json()["error"]["code"] == "malformed_event"
+    assert not WebhookEvent.objects.exists()
+
+
 def test_only_post_is_allowed(client) -> None:  # type: ignore[no-untyped-def]
     assert client.get(WEBHOOK_URL).status_code == 405
 

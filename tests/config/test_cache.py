@@ -83,3 +83,14 @@ def test_the_first_failure_logs_a_warning_and_the_server_rests_before_the_next_t
         unreachable.add("lock", True)
     assert len(caplog.records) == 2
     assert "(ConnectionError on add)" in caplog.records[1].getMessage()
+
+
+def test_every_operation_goes_through_one_redis_client_per_server(
+    unreachable: FailOpenRedisCache,
+) -> None:
+    """Not a new ``redis.Redis`` built for each operation: one per connection pool."""
+    client = unreachable._cache.get_client(write=True)
+
+    assert unreachable._cache.get_client() is client
+    assert unreachable._cache.get_client("key", write=True) is client
+    assert client.connection_pool is unreachable._cache._get_connection_pool(True)
