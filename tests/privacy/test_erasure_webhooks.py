@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from billing.models import WebhookEvent
+from membership.models import OutboxMessage, OutboxStatus
 from privacy.services import erasure_request, erasure_run
 from privacy.tasks import erasures_redrive
 from tests.billing import conftest as billing_fixtures
@@ -84,3 +85,30 @@ def test_an_event_that_arrives_after_the_erasure_is_scrubbed_by_the_redrive(sand
     late.refresh_from_db()
     assert late.payload["data"]["object"]["email"] == "[erased]"
     assert late.payload["data"]["previous_attributes"]["name"] == "[erased]"
+
+
+def test_an_email_queued_after_the_erasure_is_scrubbed_and_never_sent(sandbox_api) -> None:
+    """Stripe's word that the erasure's cancellation took effect can reach a worker after
+    the erasure emptied the outbox and before it emptied the account: the email it queues
+    (the subscription ended) is scrubbed by the re-drive, and given up unsent."""
+    reader = rich_reader()
+    subscribe(sandbox_api.client(), reader.user, plan_on_sale())
+    address = reader.user.email
+    request = erasure_request(user=reader.user)
+    erasure_run(request_id=request.pk)
+    late = OutboxMessage.objects.create(
+        user_id=reader.user.pk,
+        kind="subscription_ended",
+        object_ref="sub_late",
+        fact="ended",
+        to=address,
+        subject="Your membership has ended",
+        body=f"Goodbye, {reader.name}.",
+    )
+
+    erasures_redrive()
+
+    late.refresh_from_db()
+    assert late.to != address and reader.name not in late.body
+    assert late.user_id is None
+    assert late.status == OutboxStatus.FAILED
