@@ -4,7 +4,7 @@ Django's cached-database sessions: every write goes to the database and then to 
 and a read is answered from the cache, falling back to the database on a miss or while the
 cache is unreachable (``config.cache.FailOpenRedisCache`` answers as an empty cache then;
 DESIGN.md rule 14). So a signed-in reader's request reads no session row, and the paywall's
-gated read costs three queries (the reader, the article, the decision).
+gated read costs two queries (the reader; the article with the decision).
 
 Signing out deletes the session from both. The reader is still read from the database on
 every request, so a changed password (the session's hash no longer matches) or a reader
