@@ -194,20 +194,22 @@ def _metered(
     if article.title.never_metered:
         return ReadDecision(access.granted, access.reason)
     subject = meter_subject(reader=reader, device_id=device_id)
-    ask = _meter_ask(subject=subject, registered=_signed_in(reader), at=at)
+    # The read ``read_article_get`` already counted with the article, if it is this one.
+    ask = getattr(article, _METER_ASK, None) if record and at is None else None
+    brought = meter_count_brought(article) if ask is not None and ask.subject == subject else None
+    if brought is None:
+        ask = _meter_ask(subject=subject, registered=_signed_in(reader), at=at)
     if ask is None:
         return ReadDecision(access.granted, access.reason)
     resets_at = meter_month(ask.at)[1]
     if record:
-        brought = getattr(article, _METER_ASK, None)
-        same = brought is not None and brought[:3] == (ask.subject, ask.month, ask.limit)
         granted, used = meter_read_count(
             subject=ask.subject,
             article_id=article.pk,
             month=ask.month,
             limit=ask.limit,
             at=ask.at,
-            brought=meter_count_brought(article) if same else None,
+            brought=brought,
         )
     else:
         granted, used = meter_read_peek(subject=ask.subject, article_id=article.pk, month=ask.month)
