@@ -28,20 +28,9 @@ from billing.events import (
     webhook_events_finish,
 )
 from billing.models import WebhookEvent, WebhookEventStatus
+from core.db import rows_claim_batch
 
 logger = logging.getLogger(__name__)
-
-# The batch is chosen once (a materialised CTE on PostgreSQL: a subquery could be scanned
-# again for each row updated and, skipping the rows this very statement has locked, hand
-# out more than ``limit``), locked with SKIP LOCKED where the database has it.
-_CLAIM_BATCH_SQL = """
-    {batch}
-    UPDATE billing_webhookevent
-    SET status = %s, attempts = attempts + 1, started_at = %s, lease_until = %s
-    WHERE status = %s AND id IN ({ids})
-    RETURNING *
-"""
-_BATCH = "SELECT id FROM billing_webhookevent WHERE status = %s ORDER BY id LIMIT %s"
 
 
 def webhook_events_claim_batch(*, limit: int) -> list[WebhookEvent]:
@@ -50,18 +39,14 @@ def webhook_events_claim_batch(*, limit: int) -> list[WebhookEvent]:
     adapt = connection.ops.adapt_datetimefield_value
     now = timezone.now()
     until = now + timedelta(seconds=settings.BILLING_EVENT_LEASE_SECONDS)
-    update = [WebhookEventStatus.PROCESSING, adapt(now), adapt(until), WebhookEventStatus.RECEIVED]
-    choose = [WebhookEventStatus.RECEIVED, limit]
-    if connection.vendor == "postgresql":
-        batch = f"WITH batch AS MATERIALIZED ({_BATCH} FOR UPDATE SKIP LOCKED)"
-        sql, params = (
-            _CLAIM_BATCH_SQL.format(batch=batch, ids="SELECT id FROM batch"),
-            choose + update,
-        )
-    else:  # SQLite: one writer at a time, the subquery runs once
-        sql, params = _CLAIM_BATCH_SQL.format(batch="", ids=_BATCH), update + choose
-    claimed = list(WebhookEvent.objects.raw(sql, params))
-    return sorted(claimed, key=lambda event: event.pk)
+    return rows_claim_batch(
+        WebhookEvent,
+        waiting="status = %s",
+        waiting_params=[WebhookEventStatus.RECEIVED],
+        changes="status = %s, attempts = attempts + 1, started_at = %s, lease_until = %s",
+        changes_params=[WebhookEventStatus.PROCESSING, adapt(now), adapt(until)],
+        limit=limit,
+    )
 
 
 @dataclass

@@ -2,13 +2,13 @@
 
 Masthead's cache holds only what may be lost: the counters of the API's throttles and of
 allauth's rate limits, copies of sessions (they live in the database; accounts/sessions.py)
-and the flag of a pending webhook nudge (billing/nudges.py). So a cache outage must
-degrade, never break, reading and signing in: while the server cannot be reached, every
-operation answers as an empty cache that accepts writes (``get`` misses, ``add`` succeeds,
-``set`` is dropped), so rate limits let requests through, sessions are read from the
-database and every webhook event gets its own nudge. The first failure logs a warning; the server
-is then left alone for ``RETRY_SECONDS`` (no request waits on it), tried again by the next
-operation after that, and a line says when it is back.
+and the flags of pending nudges (core/nudges.py: webhook events, outbox emails). So a cache
+outage must degrade, never break, reading and signing in: while the server cannot be
+reached, every operation answers as an empty cache that accepts writes (``get`` misses,
+``add`` succeeds, ``set`` is dropped), so rate limits let requests through, sessions are
+read from the database and every webhook event and email gets its own nudge. The first
+failure logs a warning; the server is then left alone for ``RETRY_SECONDS`` (no request
+waits on it), tried again by the next operation after that, and a line says when it is back.
 
 Connections give up quickly (``socket_connect_timeout`` and ``socket_timeout`` of one second,
 no retries), so a server that does not answer costs a request at most about a second.

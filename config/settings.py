@@ -233,6 +233,12 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 OUTBOX_SEND_LEASE_SECONDS = env_int("OUTBOX_SEND_LEASE_SECONDS", 120)
 OUTBOX_REDRIVE_AFTER = env_int("OUTBOX_REDRIVE_AFTER", 60)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
+# One broker message per burst of emails (core/nudges.py): a row recorded queues a send task
+# only when none has been pending for up to OUTBOX_NUDGE_SECONDS; the sender it wakes leases
+# OUTBOX_DRAIN_BATCH rows at a time, for up to OUTBOX_DRAIN_SECONDS, then hands on.
+OUTBOX_NUDGE_SECONDS = env_int("OUTBOX_NUDGE_SECONDS", 2)
+OUTBOX_DRAIN_BATCH = env_int("OUTBOX_DRAIN_BATCH", 20)
+OUTBOX_DRAIN_SECONDS = env_int("OUTBOX_DRAIN_SECONDS", 30)
 
 # Membership.
 TRIAL_DAYS = env_int("TRIAL_DAYS", 14)
@@ -274,7 +280,7 @@ BILLING_EVENT_REDRIVE_AFTER = env_int("BILLING_EVENT_REDRIVE_AFTER", 60)
 # A worker applying an event holds it this long and renews the lease while it applies; a
 # lease that runs out (the worker died) lets the re-drive hand the event to another worker.
 BILLING_EVENT_LEASE_SECONDS = env_int("BILLING_EVENT_LEASE_SECONDS", 60)
-# Webhook pipeline speed: one broker message per burst (billing/nudges.py). The door queues
+# Webhook pipeline speed: one broker message per burst (core/nudges.py). The door queues
 # a nudge only when none has been pending for up to BILLING_EVENT_NUDGE_SECONDS; the worker
 # it wakes drains the stored events, BILLING_EVENT_DRAIN_BATCH claimed at a time, for up to
 # BILLING_EVENT_DRAIN_SECONDS before it hands on to a fresh nudge.

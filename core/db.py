@@ -55,3 +55,43 @@ def row_insert_unless_stored(*, row: Model, unique: str) -> bool:
     row._state.adding = False
     row._state.db = connection.alias
     return True
+
+
+M = TypeVar("M", bound=Model)
+
+# The batch is chosen once (a materialised CTE on PostgreSQL: a subquery could be scanned
+# again for each row updated and, skipping the rows this very statement has locked, hand
+# out more than ``limit``), locked with SKIP LOCKED where the database has it.
+_CLAIM_SQL = "{batch} UPDATE {table} SET {changes} WHERE {waiting} AND {pk} IN ({ids}) RETURNING *"
+_CHOOSE_SQL = "SELECT {pk} FROM {table} WHERE {waiting} ORDER BY {pk} LIMIT %s"
+
+
+def rows_claim_batch(
+    model: type[M],
+    *,
+    waiting: str,
+    waiting_params: list[object],
+    changes: str,
+    changes_params: list[object],
+    limit: int,
+) -> list[M]:
+    """Claim up to ``limit`` rows of ``model`` matching the SQL condition ``waiting``, oldest
+    (lowest key) first, in one ``UPDATE … SET changes … RETURNING``; return them in key order.
+
+    ``changes`` must take the rows out of ``waiting`` (a new status, say), so no row is
+    claimed twice. Two workers claiming at once never get the same row: PostgreSQL skips the
+    rows another claim has locked, SQLite runs one write at a time."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    assert meta.pk is not None
+    names = {"table": quote(meta.db_table), "pk": quote(meta.pk.column), "waiting": waiting}
+    choose = _CHOOSE_SQL.format(**names)
+    if connection.vendor == "postgresql":
+        batch = f"WITH batch AS MATERIALIZED ({choose} FOR UPDATE SKIP LOCKED)"
+        ids, params = "SELECT * FROM batch", [*waiting_params, limit]
+        params += [*changes_params, *waiting_params]
+    else:  # SQLite: one writer at a time, the subquery runs once
+        batch, ids = "", choose
+        params = [*changes_params, *waiting_params, *waiting_params, limit]
+    sql = _CLAIM_SQL.format(batch=batch, changes=changes, ids=ids, **names)
+    return sorted(model._default_manager.raw(sql, params), key=lambda row: row.pk)

@@ -32,8 +32,8 @@ def trial_history_on_signup(
 
 @receiver(outbox_message_recorded, sender=OutboxMessage, dispatch_uid="membership.outbox_nudge")
 def outbox_message_queue(sender: type[OutboxMessage], message_id: int, **kwargs: Any) -> None:
-    """Queue the send task of an outbox row just recorded (after its transaction committed)."""
-    tasks.outbox_message_send.delay(message_id)
+    """Wake a sender for an outbox row just recorded (after its transaction committed)."""
+    tasks.outbox_nudge()
 
 
 @receiver(post_save, sender=MeterPolicy, dispatch_uid="membership.meter_policy_saved")

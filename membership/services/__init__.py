@@ -13,6 +13,7 @@ from membership.services.entitlements import (
 from membership.services.outbox import (
     outbox_add,
     outbox_message_deliver,
+    outbox_messages_drain,
     outbox_unsent_ids,
 )
 from membership.services.trial_sweeps import (
@@ -47,6 +48,7 @@ __all__ = [
     "entitlement_sync",
     "outbox_add",
     "outbox_message_deliver",
+    "outbox_messages_drain",
     "outbox_unsent_ids",
     "reader_payment_issue_set",
     "trial_claim",

@@ -4,8 +4,11 @@ commit (DESIGN.md rule 12).
 - ``outbox_add`` is called inside the transaction that records the fact. The row's key
   (kind, object, fact) is unique, so recording the fact again (a redelivered task, a second
   worker, a re-run sweep) finds the row and queues nothing.
-- ``outbox_message_deliver`` leases one row (``sending`` until ``lease_until``), hands it to
-  the mail server, then marks it ``sent``. Two senders never hold the same row at once.
+- ``outbox_messages_drain`` sends the rows never tried yet: a nudge per burst of emails
+  (``membership.tasks``) wakes one sender, which leases them a batch at a time
+  (``sending`` until ``lease_until``), hands each to the mail server through one connection,
+  then marks it ``sent``. Two senders never hold the same row at once.
+- ``outbox_message_deliver`` does the same for one row: a retry, or the re-drive's.
 - ``outbox_unsent_ids`` gives the beat re-drive the rows whose nudge was lost (broker down,
   worker killed) and the rows whose sender died while holding them.
 
@@ -16,19 +19,24 @@ once the lease ends the re-drive sends it again. That second copy carries the sa
 a message and drops the connection before answering is the same case.
 """
 
+import contextlib
 import logging
 import smtplib
+import time
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q, QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
 
+from core.db import rows_claim_batch
 from membership.models import OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -110,17 +118,100 @@ def outbox_message_deliver(*, message_id: int) -> str:
     row = _lease_take(message_id)
     if row is None:
         return "skipped"
-    this_lease = OutboxMessage.objects.filter(
+    mail = get_connection()
+    try:
+        status, error = _send_leased(row, mail)
+    finally:
+        _mail_close(mail)
+    if error is not None and status == OutboxStatus.PENDING:
+        raise error
+    return status
+
+
+@dataclass
+class OutboxDrained:
+    """What a drain did: how many emails it sent, which wait for a retry, and whether it
+    stopped at its time limit with emails still waiting."""
+
+    sent: int = 0
+    retry: list[int] = field(default_factory=list)
+    more_waiting: bool = False
+
+
+def outbox_messages_drain() -> OutboxDrained:
+    """Send every email waiting for its first try, oldest first, through one connection to
+    the mail server: ``OUTBOX_DRAIN_BATCH`` rows leased at a time, for up to
+    ``OUTBOX_DRAIN_SECONDS``. Each row is still leased, marked sent at once after the mail
+    server took it, and on a mail error left pending (``retry``: the caller retries it) or
+    failed, as a single send leaves it; the connection is opened again for the next row."""
+    drained = OutboxDrained()
+    deadline = time.monotonic() + settings.OUTBOX_DRAIN_SECONDS
+    mail = get_connection()
+    try:
+        while True:
+            rows = _lease_batch(limit=settings.OUTBOX_DRAIN_BATCH)
+            leased_at = time.monotonic()
+            for index, row in enumerate(rows):
+                if time.monotonic() - leased_at >= settings.OUTBOX_SEND_LEASE_SECONDS / 2:
+                    _lease_release(rows[index:])  # the lease would run out mid-send
+                    drained.more_waiting = True
+                    return drained
+                status, _ = _send_leased(row, mail)
+                drained.sent += status == OutboxStatus.SENT
+                if status == OutboxStatus.PENDING:
+                    drained.retry.append(row.pk)
+            if len(rows) < settings.OUTBOX_DRAIN_BATCH:
+                return drained
+            if time.monotonic() > deadline:
+                drained.more_waiting = True
+                return drained
+    finally:
+        _mail_close(mail)
+
+
+def _lease_batch(*, limit: int) -> list[OutboxMessage]:
+    """Lease up to ``limit`` rows never tried yet (pending, no attempt) to this sender; the
+    rows another sender is leasing at this moment are skipped. Rows tried before wait for
+    their own retry (with its back-off) or for the re-drive."""
+    adapt = connection.ops.adapt_datetimefield_value
+    until = timezone.now() + timedelta(seconds=settings.OUTBOX_SEND_LEASE_SECONDS)
+    return rows_claim_batch(
+        OutboxMessage,
+        waiting="status = %s AND attempts = 0",
+        waiting_params=[OutboxStatus.PENDING],
+        changes="status = %s, attempts = attempts + 1, lease_until = %s",
+        changes_params=[OutboxStatus.SENDING, adapt(until)],
+        limit=limit,
+    )
+
+
+def _lease_release(rows: list[OutboxMessage]) -> None:
+    """Give rows leased and not tried back to the drains, their attempt not counted."""
+    for row in rows:
+        _this_lease(row).update(status=OutboxStatus.PENDING, lease_until=None, attempts=0)
+
+
+def _this_lease(row: OutboxMessage) -> QuerySet[OutboxMessage]:
+    """The row while this sender still holds it (a sender that took it over after the lease
+    ran out counted another attempt)."""
+    return OutboxMessage.objects.filter(
         pk=row.pk, status=OutboxStatus.SENDING, attempts=row.attempts
     )
+
+
+def _send_leased(row: OutboxMessage, mail: BaseEmailBackend) -> tuple[str, OSError | None]:
+    """Hand a leased row to the mail server and record what became of it; return its status
+    and the mail error, if any. After an error the connection is closed (the next send
+    opens it again)."""
     try:
-        with get_connection() as mail:
-            mail.send_messages([_message(row)])
+        mail.open()  # a no-op while it is open
+        mail.send_messages([_message(row)])
     except OSError as exc:  # smtplib.SMTPException is an OSError, as is a refused connection
+        _mail_close(mail)
         refused = isinstance(exc, smtplib.SMTPRecipientsRefused)
         given_up = refused or row.attempts >= settings.OUTBOX_MAX_ATTEMPTS
         status = OutboxStatus.FAILED if given_up else OutboxStatus.PENDING
-        this_lease.update(status=status, lease_until=None, last_error=repr(exc)[:4000])
+        _this_lease(row).update(status=status, lease_until=None, last_error=repr(exc)[:4000])
         logger.warning(
             "Could not send email %s (outbox row %s, attempt %s): %r; %s",
             row.kind,
@@ -129,10 +220,8 @@ def outbox_message_deliver(*, message_id: int) -> str:
             exc,
             "given up" if given_up else "will retry",
         )
-        if given_up:
-            return OutboxStatus.FAILED
-        raise
-    this_lease.update(status=OutboxStatus.SENT, sent_at=timezone.now(), lease_until=None)
+        return status, exc
+    _this_lease(row).update(status=OutboxStatus.SENT, sent_at=timezone.now(), lease_until=None)
     logger.info(
         "Sent email %s for %s (%s) to user %s (outbox row %s)",
         row.kind,
@@ -141,7 +230,14 @@ def outbox_message_deliver(*, message_id: int) -> str:
         row.user_id,
         row.pk,
     )
-    return OutboxStatus.SENT
+    return OutboxStatus.SENT, None
+
+
+def _mail_close(mail: BaseEmailBackend) -> None:
+    """Close the connection; one the server already dropped may fail to close, which is
+    no error here."""
+    with contextlib.suppress(OSError):
+        mail.close()
 
 
 def outbox_unsent_ids(*, limit: int = 1000) -> list[int]:
