@@ -3,7 +3,6 @@ of their own, and the sender it wakes sends every row never tried, through one c
 the mail server. A row whose first try fails goes on to its own retries; nothing recorded is
 lost when a nudge is, or when the broker refuses one."""
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from smtplib import SMTPRecipientsRefused, SMTPServerDisconnected
@@ -20,11 +19,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from config.celery import app as celery_app
 from membership import tasks
 from membership.emails import email_build
 from membership.models import OutboxMessage
 from membership.services import outbox_add, outbox_messages_drain
+from tests.membership.conftest import mail_failing
 
 pytestmark = pytest.mark.django_db
 
@@ -64,14 +63,6 @@ def connections_opened(monkeypatch: pytest.MonkeyPatch) -> list[None]:
 
     monkeypatch.setattr("membership.services.outbox.get_connection", counted)
     return made
-
-
-@pytest.fixture
-def retries_inline() -> Iterator[None]:
-    """Let eager tasks retry inline (a propagated Retry would end them at the first one)."""
-    celery_app.conf.task_eager_propagates = False
-    yield
-    celery_app.conf.task_eager_propagates = True
 
 
 def statuses() -> dict[str, tuple[str, int]]:
@@ -143,17 +134,8 @@ def test_a_refused_nudge_lowers_the_flag_and_the_emails_wait_for_the_redrive(
 def test_the_first_try_failing_hands_the_row_to_its_own_retries(
     retries_inline: None, django_capture_on_commit_callbacks: Any
 ) -> None:
-    deliver = EmailBackend.send_messages
-    failures = iter([None, SMTPServerDisconnected("connection lost")])
-
-    def flaky(backend: EmailBackend, messages: list[Any]) -> int:  # the second try fails
-        failure = next(failures, None)
-        if failure:
-            raise failure
-        return deliver(backend, messages)
-
     with (
-        mock.patch.object(EmailBackend, "send_messages", flaky),
+        mail_failing(None, SMTPServerDisconnected("connection lost")),  # the second fails
         django_capture_on_commit_callbacks(execute=True),
     ):
         for number in range(3):

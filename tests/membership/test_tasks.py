@@ -2,7 +2,6 @@
 real worker process against the test database and broker."""
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from smtplib import SMTPServerDisconnected
 from unittest import mock
@@ -17,18 +16,11 @@ from django_celery_beat.models import PeriodicTask
 from config.celery import app as celery_app
 from membership import tasks
 from membership.models import OutboxMessage, Trial, TrialEvent, TrialStatus
+from tests.membership.conftest import mail_failing
 
 pytestmark = pytest.mark.django_db
 
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-def retries_inline() -> Iterator[None]:
-    """Let eager tasks retry inline (a propagated Retry would end them at the first one)."""
-    celery_app.conf.task_eager_propagates = False
-    yield
-    celery_app.conf.task_eager_propagates = True
 
 
 def test_beat_rows_schedule_the_two_sweeps_by_registered_task_names():
@@ -49,17 +41,9 @@ def test_a_refused_email_is_retried_alone_and_sent_once(
     trial_ending, caplog, django_capture_on_commit_callbacks
 ):
     first, second = trial_ending(timezone.now() + DAY), trial_ending(timezone.now() + DAY)
-    deliver = EmailBackend.send_messages
-    failures = iter([SMTPServerDisconnected("connection lost")])
-
-    def flaky(backend, messages):  # the first delivery fails, later ones go through
-        failure = next(failures, None)
-        if failure:
-            raise failure
-        return deliver(backend, messages)
 
     with (
-        mock.patch.object(EmailBackend, "send_messages", flaky),
+        mail_failing(SMTPServerDisconnected("connection lost")),  # the first send fails
         caplog.at_level("INFO"),
         django_capture_on_commit_callbacks(execute=True),
     ):
